@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * rtsync: named, cross-process mutexes and semaphores managed by the kernel.
+ *
+ * This header is the whole ABI between the rtsync module and user space.
+ * It needs nothing beyond <linux/types.h> and <linux/ioctl.h> and is valid
+ * C and C++.
+ *
+ * Rules (Documentation/process/botching-up-ioctls.rst):
+ *  - only __u32/__u64/__s32/__s64, naturally aligned, explicit padding that
+ *    must be zero (EINVAL otherwise);
+ *  - every flags field rejects unknown bits with EINVAL;
+ *  - pointers travel as __u64;
+ *  - timeouts are absolute: nanoseconds on a clock named by clockid.
+ *
+ * ioctl magic 0xBD: not listed in Linux 6.1's
+ * Documentation/userspace-api/ioctl/ioctl-number.rst (0xB6 and 0xB7 are the
+ * nearest users); rtsync uses numbers 0x00-0x3F.
+ */
+#ifndef _UAPI_LINUX_RTSYNC_H
+#define _UAPI_LINUX_RTSYNC_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define RTSYNC_IOC_MAGIC	0xBD
+
+/* Bumped when the ABI changes incompatibly; RTSYNC_IOC_VERSION reports it. */
+#define RTSYNC_ABI_VERSION	1
+
+/* Longest object name in bytes, without the terminating NUL. */
+#define RTSYNC_NAME_MAX		255
+
+/* Largest semaphore value (POSIX SEM_VALUE_MAX). */
+#define RTSYNC_SEM_VALUE_MAX	0x7fffffffU
+
+/* Object types. */
+#define RTSYNC_TYPE_MUTEX	1
+#define RTSYNC_TYPE_SEM		2
+
+/* rtsync_open_args.flags: as O_CREAT and O_EXCL of open(2). */
+#define RTSYNC_OPEN_CREAT	(1U << 0)
+#define RTSYNC_OPEN_EXCL	(1U << 1)
+
+/* rtsync_open_args.mutex_flags, fixed at creation. */
+#define RTSYNC_MUTEX_RECURSIVE	(1U << 0)
+
+/**
+ * struct rtsync_open_args - RTSYNC_IOC_OPEN: open or create a named object
+ * @name:        user pointer to the NUL-terminated name: 1..RTSYNC_NAME_MAX
+ *               bytes, no '/'
+ * @type:        RTSYNC_TYPE_MUTEX or RTSYNC_TYPE_SEM
+ * @flags:       RTSYNC_OPEN_*
+ * @mode:        permission bits (0777 at most) for a new object, masked by
+ *               the caller's umask; ignored when the object exists
+ * @mutex_flags: RTSYNC_MUTEX_* for a new mutex; must be 0 for a semaphore
+ * @sem_value:   initial count of a new semaphore (<= @sem_max); 0 for a mutex
+ * @sem_max:     maximum count of a new semaphore (1..RTSYNC_SEM_VALUE_MAX);
+ *               0 for a mutex
+ * @pad:         must be 0
+ *
+ * Returns a new object file descriptor (O_CLOEXEC) as the ioctl's value.
+ */
+struct rtsync_open_args {
+	__u64 name;
+	__u32 type;
+	__u32 flags;
+	__u32 mode;
+	__u32 mutex_flags;
+	__u32 sem_value;
+	__u32 sem_max;
+};
+
+/**
+ * struct rtsync_unlink_args - RTSYNC_IOC_UNLINK: remove a name
+ * @name:  user pointer to the NUL-terminated name
+ * @flags: must be 0
+ * @pad:   must be 0
+ */
+struct rtsync_unlink_args {
+	__u64 name;
+	__u32 flags;
+	__u32 pad;
+};
+
+/* rtsync_wait_args.flags */
+#define RTSYNC_WAIT_TIMEOUT	(1U << 0)	/* @timeout and @clockid are valid */
+
+/**
+ * struct rtsync_wait_args - argument of RTSYNC_IOC_MUTEX_LOCK and
+ *                           RTSYNC_IOC_SEM_WAIT
+ * @timeout: absolute deadline in nanoseconds on @clockid; must be 0
+ *           without RTSYNC_WAIT_TIMEOUT
+ * @clockid: CLOCK_MONOTONIC (1) or CLOCK_REALTIME (0); must be 0 without
+ *           RTSYNC_WAIT_TIMEOUT
+ * @flags:   RTSYNC_WAIT_*; without RTSYNC_WAIT_TIMEOUT the wait has no
+ *           timeout
+ */
+struct rtsync_wait_args {
+	__u64 timeout;
+	__u32 clockid;
+	__u32 flags;
+};
+
+/* rtsync_mutex_info.flags */
+#define RTSYNC_MINFO_RECURSIVE		(1U << 0) /* created RECURSIVE */
+#define RTSYNC_MINFO_OWNER_DIED		(1U << 1) /* next locker gets EOWNERDEAD */
+#define RTSYNC_MINFO_INCONSISTENT	(1U << 2) /* held after EOWNERDEAD */
+#define RTSYNC_MINFO_NOTRECOVERABLE	(1U << 3) /* every LOCK: ENOTRECOVERABLE */
+#define RTSYNC_MINFO_UNLINKED		(1U << 4) /* the name was removed */
+
+/**
+ * struct rtsync_mutex_info - RTSYNC_IOC_MUTEX_INFO
+ * @name:      in: user pointer to a buffer for the NUL-terminated name, or 0
+ * @name_size: in: size of that buffer (ERANGE if the name does not fit)
+ * @owner_tid: out: owner thread id in the caller's pid namespace, 0 if
+ *             free (or the owner is not visible there)
+ * @owner_pid: out: owner's thread-group id, same rules
+ * @waiters:   out: threads sleeping in LOCK
+ * @flags:     out: RTSYNC_MINFO_*
+ * @recursion: out: how many times the owner holds it (0 when free)
+ */
+struct rtsync_mutex_info {
+	__u64 name;
+	__u32 name_size;
+	__u32 owner_tid;
+	__u32 owner_pid;
+	__u32 waiters;
+	__u32 flags;
+	__u32 recursion;
+};
+
+/* rtsync_sem_info.flags */
+#define RTSYNC_SINFO_UNLINKED		(1U << 4) /* the name was removed */
+
+/**
+ * struct rtsync_sem_info - RTSYNC_IOC_SEM_INFO
+ * @name:      in: user pointer to a buffer for the name, or 0
+ * @name_size: in: size of that buffer (ERANGE if the name does not fit)
+ * @value:     out: current count
+ * @max:       out: maximum count
+ * @waiters:   out: threads sleeping in WAIT
+ * @flags:     out: RTSYNC_SINFO_*
+ * @pad:       must be 0
+ */
+struct rtsync_sem_info {
+	__u64 name;
+	__u32 name_size;
+	__u32 value;
+	__u32 max;
+	__u32 waiters;
+	__u32 flags;
+	__u32 pad;
+};
+
+/**
+ * struct rtsync_sem_post_args - RTSYNC_IOC_SEM_POST
+ * @count: in: units to add, >= 1
+ * @prev:  out: the count before the post
+ */
+struct rtsync_sem_post_args {
+	__u32 count;
+	__u32 prev;
+};
+
+/* ioctls on /dev/rtsync */
+#define RTSYNC_IOC_VERSION	_IOR(RTSYNC_IOC_MAGIC, 0x00, __u32)
+#define RTSYNC_IOC_OPEN		_IOW(RTSYNC_IOC_MAGIC, 0x01, struct rtsync_open_args)
+#define RTSYNC_IOC_UNLINK	_IOW(RTSYNC_IOC_MAGIC, 0x02, struct rtsync_unlink_args)
+/* Validates nothing, changes nothing, returns 0: the syscall floor. */
+#define RTSYNC_IOC_NOP		_IO(RTSYNC_IOC_MAGIC, 0x03)
+
+/* ioctls on a mutex fd */
+#define RTSYNC_IOC_MUTEX_LOCK	_IOW(RTSYNC_IOC_MAGIC, 0x10, struct rtsync_wait_args)
+#define RTSYNC_IOC_MUTEX_TRYLOCK	_IO(RTSYNC_IOC_MAGIC, 0x11)
+#define RTSYNC_IOC_MUTEX_UNLOCK	_IO(RTSYNC_IOC_MAGIC, 0x12)
+#define RTSYNC_IOC_MUTEX_CONSISTENT	_IO(RTSYNC_IOC_MAGIC, 0x13)
+#define RTSYNC_IOC_MUTEX_INFO	_IOWR(RTSYNC_IOC_MAGIC, 0x14, struct rtsync_mutex_info)
+
+/* ioctls on a semaphore fd */
+#define RTSYNC_IOC_SEM_WAIT	_IOW(RTSYNC_IOC_MAGIC, 0x20, struct rtsync_wait_args)
+#define RTSYNC_IOC_SEM_TRYWAIT	_IO(RTSYNC_IOC_MAGIC, 0x21)
+#define RTSYNC_IOC_SEM_POST	_IOWR(RTSYNC_IOC_MAGIC, 0x22, struct rtsync_sem_post_args)
+#define RTSYNC_IOC_SEM_INFO	_IOWR(RTSYNC_IOC_MAGIC, 0x23, struct rtsync_sem_info)
+
+#endif /* _UAPI_LINUX_RTSYNC_H */
