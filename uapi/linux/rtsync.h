@@ -39,11 +39,11 @@
 #define RTSYNC_TYPE_SEM		2
 
 /* rtsync_open_args.flags: as O_CREAT and O_EXCL of open(2). */
-#define RTSYNC_OPEN_CREAT	(1U << 0)
-#define RTSYNC_OPEN_EXCL	(1U << 1)
+#define RTSYNC_OPEN_CREAT	0x1U
+#define RTSYNC_OPEN_EXCL	0x2U
 
 /* rtsync_open_args.mutex_flags, fixed at creation. */
-#define RTSYNC_MUTEX_RECURSIVE	(1U << 0)
+#define RTSYNC_MUTEX_RECURSIVE	0x1U
 
 /**
  * struct rtsync_open_args - RTSYNC_IOC_OPEN: open or create a named object
@@ -84,7 +84,7 @@ struct rtsync_unlink_args {
 };
 
 /* rtsync_wait_args.flags */
-#define RTSYNC_WAIT_TIMEOUT	(1U << 0)	/* @timeout and @clockid are valid */
+#define RTSYNC_WAIT_TIMEOUT	0x1U	/* @timeout and @clockid are valid */
 
 /**
  * struct rtsync_wait_args - argument of RTSYNC_IOC_MUTEX_LOCK and
@@ -103,11 +103,11 @@ struct rtsync_wait_args {
 };
 
 /* rtsync_mutex_info.flags */
-#define RTSYNC_MINFO_RECURSIVE		(1U << 0) /* created RECURSIVE */
-#define RTSYNC_MINFO_OWNER_DIED		(1U << 1) /* next locker gets EOWNERDEAD */
-#define RTSYNC_MINFO_INCONSISTENT	(1U << 2) /* held after EOWNERDEAD */
-#define RTSYNC_MINFO_NOTRECOVERABLE	(1U << 3) /* every LOCK: ENOTRECOVERABLE */
-#define RTSYNC_MINFO_UNLINKED		(1U << 4) /* the name was removed */
+#define RTSYNC_MINFO_RECURSIVE		0x1U /* created RECURSIVE */
+#define RTSYNC_MINFO_OWNER_DIED		0x2U /* next locker gets EOWNERDEAD */
+#define RTSYNC_MINFO_INCONSISTENT	0x4U /* held after EOWNERDEAD */
+#define RTSYNC_MINFO_NOTRECOVERABLE	0x8U /* every LOCK: ENOTRECOVERABLE */
+#define RTSYNC_MINFO_UNLINKED		0x10U /* the name was removed */
 
 /**
  * struct rtsync_mutex_info - RTSYNC_IOC_MUTEX_INFO
@@ -131,7 +131,7 @@ struct rtsync_mutex_info {
 };
 
 /* rtsync_sem_info.flags */
-#define RTSYNC_SINFO_UNLINKED		(1U << 4) /* the name was removed */
+#define RTSYNC_SINFO_UNLINKED		0x10U /* the name was removed */
 
 /**
  * struct rtsync_sem_info - RTSYNC_IOC_SEM_INFO

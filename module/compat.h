@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rtsync compatibility layer: every difference between the kernel versions
+ * rtsync builds against lives here (and in the feature probes of Kbuild
+ * that feed it), and nothing else does. Each shim names the kernels that
+ * need it.
+ */
+#ifndef RTSYNC_COMPAT_H
+#define RTSYNC_COMPAT_H
+
+#include <linux/sched.h>
+
+/*
+ * sched_process_exit passes only the task up to 6.12 and gains a
+ * "bool group_dead" argument in later kernels. A probe's prototype must
+ * match the tracepoint exactly (kCFI checks indirect calls), so Kbuild
+ * reads the kernel's header and defines RTSYNC_EXIT_TP_GROUP_DEAD when the
+ * argument is there. RTSYNC_DEFINE_EXIT_PROBE(fn) defines fn##_fn with the
+ * right prototype, calling void fn(struct task_struct *).
+ */
+#ifdef RTSYNC_EXIT_TP_GROUP_DEAD
+#define RTSYNC_DEFINE_EXIT_PROBE(fn)					\
+	static void fn##_fn(void *data, struct task_struct *task,	\
+			    bool group_dead)				\
+	{								\
+		fn(task);						\
+	}
+#else
+#define RTSYNC_DEFINE_EXIT_PROBE(fn)					\
+	static void fn##_fn(void *data, struct task_struct *task)	\
+	{								\
+		fn(task);						\
+	}
+#endif
+
+#endif /* RTSYNC_COMPAT_H */

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rtsync: named, cross-process mutexes and semaphores managed by the kernel.
+ *
+ * This file: module init/exit, the misc device /dev/rtsync and its ioctls
+ * (VERSION, OPEN, UNLINK, NOP), and the object file descriptors that OPEN
+ * returns (anon inodes; their ioctls go to mutex.c or sem.c by type).
+ *
+ * Every ioctl copies its arguments in, validates all of them, and only then
+ * changes state, so bad input changes nothing.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include "rtsync.h"
+
+/**
+ * rtsync_copy_name_out - copy @obj's name to a user buffer for INFO
+ * @obj:  the object
+ * @buf:  user pointer, or 0 for "no name wanted"
+ * @size: size of the buffer
+ *
+ * Return: 0, -ERANGE (name and NUL do not fit), -EFAULT.
+ */
+int rtsync_copy_name_out(const struct rtsync_object *obj, u64 buf, u32 size)
+{
+	if (!buf)
+		return 0;
+	if (size < obj->name_len + 1)
+		return -ERANGE;
+	if (copy_to_user(u64_to_user_ptr(buf), obj->name, obj->name_len + 1))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * Copy a name from user space into @name (RTSYNC_NAME_MAX + 1 bytes).
+ * Return: 0, -EFAULT, -EINVAL, -ENAMETOOLONG.
+ */
+static int rtsync_name_from_user(char *name, u64 uptr)
+{
+	long len;
+
+	len = strncpy_from_user(name, u64_to_user_ptr(uptr),
+				RTSYNC_NAME_MAX + 1);
+	if (len < 0)
+		return len;
+	if (len > RTSYNC_NAME_MAX)
+		return -ENAMETOOLONG;
+	return rtsync_name_valid(name, len);
+}
+
+static long rtsync_obj_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct rtsync_object *obj = file->private_data;
+	void __user *argp = (void __user *)arg;
+	long ret;
+
+	if (obj->type == RTSYNC_TYPE_MUTEX)
+		ret = rtsync_mutex_ioctl(obj, cmd, argp);
+	else
+		ret = rtsync_sem_ioctl(obj, cmd, argp);
+	if (ret != -ENOTTY)
+		return ret;
+	/* An rtsync ioctl meant for the other type is EINVAL, as in ntsync. */
+	switch (cmd) {
+	case RTSYNC_IOC_MUTEX_LOCK:
+	case RTSYNC_IOC_MUTEX_TRYLOCK:
+	case RTSYNC_IOC_MUTEX_UNLOCK:
+	case RTSYNC_IOC_MUTEX_CONSISTENT:
+	case RTSYNC_IOC_MUTEX_INFO:
+	case RTSYNC_IOC_SEM_WAIT:
+	case RTSYNC_IOC_SEM_TRYWAIT:
+	case RTSYNC_IOC_SEM_POST:
+	case RTSYNC_IOC_SEM_INFO:
+		return -EINVAL;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static __poll_t rtsync_obj_poll(struct file *file, poll_table *wait)
+{
+	struct rtsync_object *obj = file->private_data;
+
+	if (obj->type != RTSYNC_TYPE_SEM)
+		return 0;
+	return rtsync_sem_poll(&obj->sem, file, wait);
+}
+
+static int rtsync_obj_release(struct inode *inode, struct file *file)
+{
+	/* A mutex held through this file stays held: it pins the object. */
+	rtsync_object_put(file->private_data);
+	return 0;
+}
+
+static const struct file_operations rtsync_obj_fops = {
+	.owner		= THIS_MODULE,
+	.release	= rtsync_obj_release,
+	.unlocked_ioctl	= rtsync_obj_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.poll		= rtsync_obj_poll,
+	.llseek		= no_llseek,
+};
+
+/* Validate OPEN's arguments other than the name. */
+static int rtsync_open_args_valid(const struct rtsync_open_args *args)
+{
+	if (args->flags & ~(RTSYNC_OPEN_CREAT | RTSYNC_OPEN_EXCL))
+		return -EINVAL;
+	if ((args->flags & RTSYNC_OPEN_EXCL) && !(args->flags & RTSYNC_OPEN_CREAT))
+		return -EINVAL;
+	if (args->type != RTSYNC_TYPE_MUTEX && args->type != RTSYNC_TYPE_SEM)
+		return -EINVAL;
+	if (args->mode & ~0777)
+		return -EINVAL;
+	/* The creation fields count only when the call may create. */
+	if (!(args->flags & RTSYNC_OPEN_CREAT))
+		return 0;
+	if (args->type == RTSYNC_TYPE_MUTEX)
+		return (args->mutex_flags & ~RTSYNC_MUTEX_RECURSIVE) ||
+		       args->sem_value || args->sem_max ? -EINVAL : 0;
+	return args->mutex_flags || !args->sem_max ||
+	       args->sem_max > RTSYNC_SEM_VALUE_MAX ||
+	       args->sem_value > args->sem_max ? -EINVAL : 0;
+}
+
+static long rtsync_ioctl_open(void __user *argp)
+{
+	struct rtsync_create_params params;
+	struct rtsync_open_args args;
+	struct rtsync_object *obj;
+	char name[RTSYNC_NAME_MAX + 1];
+	struct file *file;
+	bool created;
+	int fd, ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	ret = rtsync_open_args_valid(&args);
+	if (ret)
+		return ret;
+	ret = rtsync_name_from_user(name, args.name);
+	if (ret)
+		return ret;
+	params.mutex_flags = args.mutex_flags;
+	params.sem_value = args.sem_value;
+	params.sem_max = args.sem_max;
+
+	/* Reserve the fd first, so running out of fds creates nothing. */
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	obj = rtsync_registry_open(name, args.type, args.flags, args.mode,
+				   &params, &created);
+	if (IS_ERR(obj)) {
+		ret = PTR_ERR(obj);
+		goto err_fd;
+	}
+	file = anon_inode_getfile(args.type == RTSYNC_TYPE_MUTEX ?
+				  "[rtsync_mutex]" : "[rtsync_sem]",
+				  &rtsync_obj_fops, obj, O_RDWR | O_CLOEXEC);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		if (created)
+			rtsync_registry_unlink_object(obj);
+		rtsync_object_put(obj);
+		goto err_fd;
+	}
+	fd_install(fd, file);
+	return fd;
+
+err_fd:
+	put_unused_fd(fd);
+	return ret;
+}
+
+static long rtsync_ioctl_unlink(void __user *argp)
+{
+	struct rtsync_unlink_args args;
+	char name[RTSYNC_NAME_MAX + 1];
+	int ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || args.pad)
+		return -EINVAL;
+	ret = rtsync_name_from_user(name, args.name);
+	if (ret)
+		return ret;
+	return rtsync_registry_unlink(name);
+}
+
+static long rtsync_dev_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case RTSYNC_IOC_VERSION:
+		return put_user(RTSYNC_ABI_VERSION, (__u32 __user *)argp);
+	case RTSYNC_IOC_OPEN:
+		return rtsync_ioctl_open(argp);
+	case RTSYNC_IOC_UNLINK:
+		return rtsync_ioctl_unlink(argp);
+	case RTSYNC_IOC_NOP:
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations rtsync_dev_fops = {
+	.owner		= THIS_MODULE,
+	.open		= nonseekable_open,
+	.unlocked_ioctl	= rtsync_dev_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= no_llseek,
+};
+
+static struct miscdevice rtsync_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "rtsync",
+	.fops	= &rtsync_dev_fops,
+	.mode	= 0666,
+};
+
+static int __init rtsync_init(void)
+{
+	int ret;
+
+	ret = rtsync_registry_init();
+	if (ret)
+		return ret;
+	ret = rtsync_owner_init();
+	if (ret)
+		goto err_registry;
+	ret = misc_register(&rtsync_misc);
+	if (ret)
+		goto err_owner;
+	return 0;
+
+err_owner:
+	rtsync_owner_exit();
+err_registry:
+	rtsync_registry_exit();
+	return ret;
+}
+
+/*
+ * Every object holds a module reference, so this runs only when none is
+ * left; what remains is waiting for deferred frees and probes to finish.
+ */
+static void __exit rtsync_exit(void)
+{
+	misc_deregister(&rtsync_misc);
+	rtsync_owner_exit();
+	rtsync_registry_exit();
+}
+
+module_init(rtsync_init);
+module_exit(rtsync_exit);
+
+MODULE_DESCRIPTION("rtsync: named cross-process PI mutexes and semaphores");
+MODULE_LICENSE("GPL");
+MODULE_VERSION("0.1");

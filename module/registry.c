@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rtsync registry: the name table, object lifetime, permissions and limits.
+ *
+ * Names live in one rhashtable (O(1) lookup at any size). Opening and
+ * unlinking by name are serialized by rtsync_registry_lock, a mutex that
+ * the lock/unlock/wait/post paths never take: they work on the object an
+ * fd already refers to.
+ *
+ * Lifetime is POSIX's: a name lives until it is unlinked; an object lives
+ * while its name, an open file or a held mutex refers to it (the kref).
+ * Each object also holds a module reference, so rmmod is refused while any
+ * object exists.
+ *
+ * The last kref put may come from the thread-exit probe (preemption off),
+ * so the free itself runs from rtsync_free_wq.
+ *
+ * Permissions follow SysV IPC (ipc/util.c: ipcperms): opening needs read
+ * and write permission for the caller's class (owner or creator uid, then
+ * group, then other) unless it has CAP_IPC_OWNER; unlinking needs the
+ * owner's or creator's uid, or CAP_SYS_ADMIN.
+ */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/hashtable.h>
+#include <linux/jhash.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include "rtsync.h"
+
+unsigned int rtsync_max_objects = 1048576;
+module_param_named(max_objects, rtsync_max_objects, uint, 0644);
+MODULE_PARM_DESC(max_objects, "Most objects that may exist at once");
+
+unsigned int rtsync_max_objects_per_user = 65536;
+module_param_named(max_objects_per_user, rtsync_max_objects_per_user, uint,
+		   0644);
+MODULE_PARM_DESC(max_objects_per_user,
+		 "Most objects one user (creator uid) may have at once");
+
+/**
+ * struct rtsync_user - how many objects one creator uid has
+ * @node:  entry in rtsync_users. Registry lock.
+ * @uid:   the creator uid.
+ * @count: objects created by @uid that are not yet freed. Registry lock.
+ */
+struct rtsync_user {
+	struct hlist_node node;
+	kuid_t uid;
+	unsigned int count;
+};
+
+/* Protects the name table, rtsync_users, rtsync_nr_objects, and the
+ * registry fields of every object (see struct rtsync_object).
+ */
+static DEFINE_MUTEX(rtsync_registry_lock);
+static DEFINE_HASHTABLE(rtsync_users, 6);
+static unsigned int rtsync_nr_objects;
+static struct workqueue_struct *rtsync_free_wq;
+
+struct rtsync_name_key {
+	const char *name;
+	u32 len;
+};
+
+static u32 rtsync_key_hash(const void *data, u32 len, u32 seed)
+{
+	const struct rtsync_name_key *key = data;
+
+	return jhash(key->name, key->len, seed);
+}
+
+static u32 rtsync_obj_hash(const void *data, u32 len, u32 seed)
+{
+	const struct rtsync_object *obj = data;
+
+	return jhash(obj->name, obj->name_len, seed);
+}
+
+static int rtsync_obj_cmp(struct rhashtable_compare_arg *arg, const void *data)
+{
+	const struct rtsync_name_key *key = arg->key;
+	const struct rtsync_object *obj = data;
+
+	return obj->name_len != key->len ||
+	       memcmp(obj->name, key->name, key->len);
+}
+
+static const struct rhashtable_params rtsync_name_params = {
+	.head_offset = offsetof(struct rtsync_object, node),
+	.hashfn = rtsync_key_hash,
+	.obj_hashfn = rtsync_obj_hash,
+	.obj_cmpfn = rtsync_obj_cmp,
+	.automatic_shrinking = true,
+};
+
+static struct rhashtable rtsync_names;
+
+/**
+ * rtsync_name_valid - check a name: 1..RTSYNC_NAME_MAX bytes, no '/'
+ * @name: the name, NUL-terminated at @len
+ * @len:  its length
+ *
+ * Return: 0, -EINVAL (empty or contains '/'), -ENAMETOOLONG.
+ */
+int rtsync_name_valid(const char *name, size_t len)
+{
+	if (!len)
+		return -EINVAL;
+	if (len > RTSYNC_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (memchr(name, '/', len))
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(rtsync_name_valid);
+
+static struct rtsync_object *rtsync_lookup(const char *name, u32 len)
+{
+	struct rtsync_name_key key = { .name = name, .len = len };
+
+	lockdep_assert_held(&rtsync_registry_lock);
+	return rhashtable_lookup_fast(&rtsync_names, &key, rtsync_name_params);
+}
+
+static struct rtsync_user *rtsync_user_find(kuid_t uid)
+{
+	struct rtsync_user *u;
+
+	lockdep_assert_held(&rtsync_registry_lock);
+	hash_for_each_possible(rtsync_users, u, node, __kuid_val(uid))
+		if (uid_eq(u->uid, uid))
+			return u;
+	return NULL;
+}
+
+/* SysV-style check that the caller may open @obj for read and write. */
+static int rtsync_may_open(const struct rtsync_object *obj)
+{
+	kuid_t euid = current_euid();
+	umode_t granted = obj->mode;
+
+	lockdep_assert_held(&rtsync_registry_lock);
+	if (uid_eq(euid, obj->cuid) || uid_eq(euid, obj->uid))
+		granted >>= 6;
+	else if (in_group_p(obj->cgid) || in_group_p(obj->gid))
+		granted >>= 3;
+	if ((granted & 06) != 06 && !capable(CAP_IPC_OWNER))
+		return -EACCES;
+	return 0;
+}
+
+static int rtsync_may_unlink(const struct rtsync_object *obj)
+{
+	kuid_t euid = current_euid();
+
+	lockdep_assert_held(&rtsync_registry_lock);
+	if (uid_eq(euid, obj->cuid) || uid_eq(euid, obj->uid) ||
+	    capable(CAP_SYS_ADMIN))
+		return 0;
+	return -EPERM;
+}
+
+static void rtsync_object_free_work(struct work_struct *work)
+{
+	struct rtsync_object *obj =
+		container_of(work, struct rtsync_object, free_work);
+
+	mutex_lock(&rtsync_registry_lock);
+	if (!--obj->user->count) {
+		hash_del(&obj->user->node);
+		kfree(obj->user);
+	}
+	rtsync_nr_objects--;
+	mutex_unlock(&rtsync_registry_lock);
+	kfree(obj);
+	/* Last: module_exit drains rtsync_free_wq before the code goes away. */
+	module_put(THIS_MODULE);
+}
+
+static void rtsync_object_release(struct kref *ref)
+{
+	struct rtsync_object *obj = container_of(ref, struct rtsync_object, ref);
+
+	queue_work(rtsync_free_wq, &obj->free_work);
+}
+
+void rtsync_object_get(struct rtsync_object *obj)
+{
+	kref_get(&obj->ref);
+}
+EXPORT_SYMBOL_IF_KUNIT(rtsync_object_get);
+
+/* May be called in atomic context: the free is deferred. */
+void rtsync_object_put(struct rtsync_object *obj)
+{
+	kref_put(&obj->ref, rtsync_object_release);
+}
+EXPORT_SYMBOL_IF_KUNIT(rtsync_object_put);
+
+static struct rtsync_object *rtsync_object_alloc(const char *name, u32 len,
+						 u32 type, umode_t mode,
+						 const struct rtsync_create_params *p)
+{
+	struct rtsync_object *obj;
+
+	obj = kzalloc(struct_size(obj, name, len + 1), GFP_KERNEL_ACCOUNT);
+	if (!obj)
+		return NULL;
+	kref_init(&obj->ref);
+	obj->type = type;
+	obj->cuid = current_euid();
+	obj->uid = obj->cuid;
+	obj->cgid = current_egid();
+	obj->gid = obj->cgid;
+	obj->mode = mode & ~current_umask() & 0777;
+	INIT_WORK(&obj->free_work, rtsync_object_free_work);
+	obj->name_len = len;
+	memcpy(obj->name, name, len);
+	if (type == RTSYNC_TYPE_MUTEX)
+		rtsync_mutex_init(&obj->mutex, p->mutex_flags);
+	else
+		rtsync_sem_init(&obj->sem, p->sem_value, p->sem_max);
+	return obj;
+}
+
+/*
+ * Account @obj to its creator and link its name. Registry lock held.
+ * Return: 0, -ENOSPC (a limit is reached), -ENOMEM, -ENODEV (the module is
+ * being unloaded).
+ */
+static int rtsync_object_link_new(struct rtsync_object *obj)
+{
+	struct rtsync_user *u, *new_user = NULL;
+	int ret;
+
+	lockdep_assert_held(&rtsync_registry_lock);
+	if (rtsync_nr_objects >= READ_ONCE(rtsync_max_objects))
+		return -ENOSPC;
+	u = rtsync_user_find(obj->cuid);
+	if (u && u->count >= READ_ONCE(rtsync_max_objects_per_user))
+		return -ENOSPC;
+	if (!u) {
+		if (!READ_ONCE(rtsync_max_objects_per_user))
+			return -ENOSPC;
+		new_user = kzalloc(sizeof(*new_user), GFP_KERNEL);
+		if (!new_user)
+			return -ENOMEM;
+		new_user->uid = obj->cuid;
+		u = new_user;
+	}
+	if (!try_module_get(THIS_MODULE)) {
+		ret = -ENODEV;
+		goto err_user;
+	}
+	ret = rhashtable_insert_fast(&rtsync_names, &obj->node,
+				     rtsync_name_params);
+	if (ret)
+		goto err_module;
+	if (new_user)
+		hash_add(rtsync_users, &new_user->node, __kuid_val(new_user->uid));
+	u->count++;
+	obj->user = u;
+	obj->linked = true;
+	rtsync_nr_objects++;
+	/* The name's reference; the caller keeps the one from kref_init. */
+	kref_get(&obj->ref);
+	return 0;
+
+err_module:
+	module_put(THIS_MODULE);
+err_user:
+	kfree(new_user);
+	return ret;
+}
+
+/**
+ * rtsync_registry_open - open or create a named object
+ * @name:    valid name (rtsync_name_valid())
+ * @type:    RTSYNC_TYPE_*
+ * @flags:   RTSYNC_OPEN_* (validated)
+ * @mode:    permission bits for a new object (<= 0777)
+ * @p:       validated creation parameters for @type
+ * @created: set to whether a new object was made
+ *
+ * Return: the object with a reference for the caller, or ERR_PTR of
+ * -ENOENT, -EEXIST, -EINVAL (exists with the other type), -EACCES,
+ * -ENOSPC, -ENOMEM, -ENODEV.
+ */
+struct rtsync_object *rtsync_registry_open(const char *name, u32 type,
+					   u32 flags, umode_t mode,
+					   const struct rtsync_create_params *p,
+					   bool *created)
+{
+	u32 len = strlen(name);
+	struct rtsync_object *obj, *new_obj = NULL;
+	int ret;
+
+	*created = false;
+	/* Allocate outside the lock; freed again if the name exists. */
+	if (flags & RTSYNC_OPEN_CREAT) {
+		new_obj = rtsync_object_alloc(name, len, type, mode, p);
+		if (!new_obj)
+			return ERR_PTR(-ENOMEM);
+	}
+
+	mutex_lock(&rtsync_registry_lock);
+	obj = rtsync_lookup(name, len);
+	if (obj) {
+		if (flags & RTSYNC_OPEN_EXCL)
+			ret = -EEXIST;
+		else if (obj->type != type)
+			ret = -EINVAL;
+		else
+			ret = rtsync_may_open(obj);
+		if (!ret)
+			kref_get(&obj->ref);
+	} else if (new_obj) {
+		obj = new_obj;
+		ret = rtsync_object_link_new(obj);
+		if (!ret) {
+			new_obj = NULL;
+			*created = true;
+		}
+	} else {
+		ret = -ENOENT;
+	}
+	mutex_unlock(&rtsync_registry_lock);
+
+	/* Never linked or accounted: free it directly. */
+	kfree(new_obj);
+	return ret ? ERR_PTR(ret) : obj;
+}
+EXPORT_SYMBOL_IF_KUNIT(rtsync_registry_open);
+
+static void rtsync_unlink_locked(struct rtsync_object *obj)
+{
+	lockdep_assert_held(&rtsync_registry_lock);
+	rhashtable_remove_fast(&rtsync_names, &obj->node, rtsync_name_params);
+	WRITE_ONCE(obj->linked, false);
+}
+
+/**
+ * rtsync_registry_unlink - remove a name
+ * @name: valid name
+ *
+ * Return: 0, -ENOENT, -EPERM.
+ */
+int rtsync_registry_unlink(const char *name)
+{
+	struct rtsync_object *obj;
+	int ret;
+
+	mutex_lock(&rtsync_registry_lock);
+	obj = rtsync_lookup(name, strlen(name));
+	if (!obj) {
+		ret = -ENOENT;
+	} else {
+		ret = rtsync_may_unlink(obj);
+		if (!ret)
+			rtsync_unlink_locked(obj);
+	}
+	mutex_unlock(&rtsync_registry_lock);
+	/* The put is outside the lock: the free work takes it too. */
+	if (!ret)
+		rtsync_object_put(obj);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(rtsync_registry_unlink);
+
+/**
+ * rtsync_registry_unlink_object - undo the creation of @obj
+ * @obj: an object the caller created, still holding the creation reference
+ *
+ * For an open that created an object and then failed to make its file.
+ */
+void rtsync_registry_unlink_object(struct rtsync_object *obj)
+{
+	bool was_linked;
+
+	mutex_lock(&rtsync_registry_lock);
+	was_linked = obj->linked;
+	if (was_linked)
+		rtsync_unlink_locked(obj);
+	mutex_unlock(&rtsync_registry_lock);
+	if (was_linked)
+		rtsync_object_put(obj);
+}
+
+/* Number of objects not yet freed (linked, open, held or being freed). */
+unsigned int rtsync_object_count(void)
+{
+	unsigned int n;
+
+	mutex_lock(&rtsync_registry_lock);
+	n = rtsync_nr_objects;
+	mutex_unlock(&rtsync_registry_lock);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(rtsync_object_count);
+
+/* Wait until every object whose last reference is gone has been freed. */
+void rtsync_registry_flush(void)
+{
+	flush_workqueue(rtsync_free_wq);
+}
+EXPORT_SYMBOL_IF_KUNIT(rtsync_registry_flush);
+
+int rtsync_registry_init(void)
+{
+	int ret;
+
+	rtsync_free_wq = alloc_workqueue("rtsync_free", 0, 0);
+	if (!rtsync_free_wq)
+		return -ENOMEM;
+	ret = rhashtable_init(&rtsync_names, &rtsync_name_params);
+	if (ret)
+		destroy_workqueue(rtsync_free_wq);
+	return ret;
+}
+
+/* Only reached with no object left: each one holds a module reference. */
+void rtsync_registry_exit(void)
+{
+	destroy_workqueue(rtsync_free_wq);
+	WARN_ON(rtsync_nr_objects);
+	rhashtable_destroy(&rtsync_names);
+}

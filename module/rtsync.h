@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rtsync internal API: shared by the module's files and by the KUnit suite.
+ *
+ * Objects
+ *   struct rtsync_object is one named mutex or semaphore. Its kref counts:
+ *   the name while it is linked in the registry, every open file, and a
+ *   held mutex (so an object can never be freed while held). The last put
+ *   defers the free to a workqueue, because it can happen in the thread-exit
+ *   probe, where nothing may sleep.
+ *
+ * Locking order (outer to inner):
+ *   rtsync_registry_lock (mutex: names, limits, permissions)
+ *   rt_mutex of a mutex object (held across system calls by its owner)
+ *   rtsync_chain_lock (raw spinlock: who is blocked on what; contended path
+ *                      only)
+ *   thread hash bucket locks (raw spinlocks)
+ *   rtsync_sem.lock (spinlock)
+ */
+#ifndef RTSYNC_INTERNAL_H
+#define RTSYNC_INTERNAL_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/poll.h>
+#include <linux/rhashtable-types.h>
+#include <linux/rtmutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <kunit/visibility.h>
+#include <linux/rtsync.h>
+
+struct rtsync_thread;
+
+/* Robust state of a mutex; see rtsync_mutex.state. */
+enum rtsync_mutex_state {
+	RTSYNC_MUTEX_NORMAL,
+	RTSYNC_MUTEX_OWNER_DIED,	/* free; next acquirer gets EOWNERDEAD */
+	RTSYNC_MUTEX_INCONSISTENT,	/* held after EOWNERDEAD */
+	RTSYNC_MUTEX_NOTRECOVERABLE,	/* final: every lock fails */
+};
+
+/**
+ * struct rtsync_mutex - a PI mutex owned by a thread
+ * @rtm:        wait queue and priority inheritance. Held by the owner thread
+ *              across system calls; lockdep is told user space holds it.
+ * @owner_task: the owning thread, or NULL. Written only by the thread that
+ *              holds @rtm (itself, or its exit probe); read locklessly by
+ *              others, who only compare it with current or read it under
+ *              RCU (task_structs are RCU-freed).
+ * @owner:      the owner's rtsync_thread record, or NULL. Same writers as
+ *              @owner_task; the deadlock walk reads it under
+ *              rtsync_chain_lock and RCU.
+ * @held_node:  entry in @owner's list of held mutexes; only the owner
+ *              touches it.
+ * @recursion:  how many times the owner holds it. Owner only.
+ * @state:      enum rtsync_mutex_state. Written only by the holder of @rtm,
+ *              read locklessly (NOTRECOVERABLE is final).
+ * @waiters:    threads sleeping in LOCK, for INFO.
+ * @recursive:  RECURSIVE flag; constant after creation.
+ */
+struct rtsync_mutex {
+	struct rt_mutex rtm;
+	struct task_struct *owner_task;
+	struct rtsync_thread *owner;
+	struct list_head held_node;
+	unsigned int recursion;
+	unsigned int state;
+	atomic_t waiters;
+	bool recursive;
+};
+
+/**
+ * struct rtsync_sem - a counting semaphore with no owner
+ * @lock:     protects @count and @waiters.
+ * @count:    units available, 0..@max.
+ * @max:      constant after creation.
+ * @waiters:  sleeping rtsync_sem_waiter entries, highest priority first,
+ *            FIFO within a priority.
+ * @nr_waiters: length of @waiters.
+ * @poll_wq:  poll() sleepers; woken whenever @count becomes non-zero.
+ */
+struct rtsync_sem {
+	spinlock_t lock;		/* see the kernel-doc above */
+	u32 count;
+	u32 max;
+	struct list_head waiters;
+	u32 nr_waiters;
+	wait_queue_head_t poll_wq;
+};
+
+struct rtsync_user;
+
+/**
+ * struct rtsync_object - a named object
+ * @ref:       see the top of this file.
+ * @type:      RTSYNC_TYPE_*; constant.
+ * @node:      entry in the name table while linked. Registry lock.
+ * @linked:    the name still refers to this object. Registry lock; read
+ *             locklessly for INFO.
+ * @cuid, @cgid: creator; constant.
+ * @uid, @gid, @mode: owner and permission bits. Registry lock.
+ * @user:      per-user accounting entry of the creator. Registry lock.
+ * @free_work: runs the deferred free after the last put.
+ * @name_len:  length of @name without the NUL; constant.
+ * @name:      NUL-terminated name; constant.
+ */
+struct rtsync_object {
+	struct kref ref;
+	u32 type;
+	struct rhash_head node;
+	bool linked;
+	kuid_t cuid;
+	kgid_t cgid;
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+	struct rtsync_user *user;
+	struct work_struct free_work;
+	union {
+		struct rtsync_mutex mutex;
+		struct rtsync_sem sem;
+	};
+	u32 name_len;
+	char name[];
+};
+
+/* Type-specific creation parameters, already validated. */
+struct rtsync_create_params {
+	u32 mutex_flags;
+	u32 sem_value;
+	u32 sem_max;
+};
+
+/* A validated absolute deadline; see timeout.c. */
+struct rtsync_deadline {
+	clockid_t clockid;
+	ktime_t expires;
+};
+
+/* registry.c */
+extern unsigned int rtsync_max_objects;
+extern unsigned int rtsync_max_objects_per_user;
+int rtsync_registry_init(void);
+void rtsync_registry_exit(void);
+int rtsync_name_valid(const char *name, size_t len);
+struct rtsync_object *rtsync_registry_open(const char *name, u32 type,
+					   u32 flags, umode_t mode,
+					   const struct rtsync_create_params *p,
+					   bool *created);
+int rtsync_registry_unlink(const char *name);
+void rtsync_registry_unlink_object(struct rtsync_object *obj);
+void rtsync_object_get(struct rtsync_object *obj);
+void rtsync_object_put(struct rtsync_object *obj);
+unsigned int rtsync_object_count(void);
+void rtsync_registry_flush(void);
+
+/* owner.c */
+struct rtsync_thread *rtsync_thread_current(bool create);
+void rtsync_thread_hold(struct rtsync_thread *self, struct rtsync_mutex *m);
+int rtsync_thread_block_on(struct rtsync_thread *self, struct rtsync_mutex *m);
+void rtsync_thread_unblock(struct rtsync_thread *self,
+			   struct rtsync_mutex *acquired);
+int rtsync_owner_init(void);
+void rtsync_owner_exit(void);
+
+/* mutex.c */
+void rtsync_mutex_init(struct rtsync_mutex *m, u32 flags);
+int rtsync_mutex_lock(struct rtsync_mutex *m,
+		      const struct rtsync_deadline *deadline);
+int rtsync_mutex_trylock(struct rtsync_mutex *m);
+int rtsync_mutex_unlock(struct rtsync_mutex *m);
+int rtsync_mutex_consistent(struct rtsync_mutex *m);
+void rtsync_mutex_owner_died(struct rtsync_mutex *m);
+void rtsync_mutex_get_info(struct rtsync_mutex *m,
+			   struct rtsync_mutex_info *info);
+long rtsync_mutex_ioctl(struct rtsync_object *obj, unsigned int cmd,
+			void __user *argp);
+
+/* sem.c */
+void rtsync_sem_init(struct rtsync_sem *s, u32 value, u32 max);
+int rtsync_sem_wait(struct rtsync_sem *s,
+		    const struct rtsync_deadline *deadline);
+int rtsync_sem_trywait(struct rtsync_sem *s);
+int rtsync_sem_post(struct rtsync_sem *s, u32 count, u32 *prev);
+void rtsync_sem_get_info(struct rtsync_sem *s, struct rtsync_sem_info *info);
+long rtsync_sem_ioctl(struct rtsync_object *obj, unsigned int cmd,
+		      void __user *argp);
+__poll_t rtsync_sem_poll(struct rtsync_sem *s, struct file *file,
+			 poll_table *wait);
+
+/* timeout.c */
+struct rtsync_timeout;
+int rtsync_deadline_from_user(const struct rtsync_wait_args *args,
+			      struct rtsync_deadline *deadline);
+struct rtsync_timeout *rtsync_timeout_start(const struct rtsync_deadline *d);
+bool rtsync_timeout_stop(struct rtsync_timeout *t);
+
+/* main.c: helpers shared by the object ioctls */
+int rtsync_copy_name_out(const struct rtsync_object *obj, u64 buf, u32 size);
+
+static inline struct rtsync_object *rtsync_mutex_object(struct rtsync_mutex *m)
+{
+	return container_of(m, struct rtsync_object, mutex);
+}
+
+static inline struct rtsync_object *rtsync_sem_object(struct rtsync_sem *s)
+{
+	return container_of(s, struct rtsync_object, sem);
+}
+
+#endif /* RTSYNC_INTERNAL_H */

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rtsync semaphore: a counting semaphore with no owner.
+ *
+ * The count lies in [0, max]. Sleepers queue in priority order (the
+ * effective priority they had when they went to sleep, lower task->prio
+ * first, FIFO within one priority). POST of n hands units directly to up to
+ * n sleepers from the head of the queue, and only what is left over is
+ * added to the count: a thread arriving later can never take a unit meant
+ * for a woken sleeper of higher priority, and a post of n wakes at most n.
+ *
+ * A granted unit is never lost: a sleeper that is interrupted or times out
+ * after its unit was granted returns success.
+ */
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/uaccess.h>
+#include "rtsync.h"
+
+/**
+ * struct rtsync_sem_waiter - one sleeper, on its own stack
+ * @node:    entry in rtsync_sem.waiters while queued.
+ * @task:    the sleeping thread.
+ * @prio:    its task->prio when it queued.
+ * @granted: a post handed it a unit and dequeued it. rtsync_sem.lock.
+ */
+struct rtsync_sem_waiter {
+	struct list_head node;
+	struct task_struct *task;
+	int prio;
+	bool granted;
+};
+
+void rtsync_sem_init(struct rtsync_sem *s, u32 value, u32 max)
+{
+	spin_lock_init(&s->lock);
+	s->count = value;
+	s->max = max;
+	INIT_LIST_HEAD(&s->waiters);
+	init_waitqueue_head(&s->poll_wq);
+}
+
+/* Behind every waiter of the same or higher priority. */
+static void rtsync_sem_enqueue(struct rtsync_sem *s, struct rtsync_sem_waiter *w)
+{
+	struct rtsync_sem_waiter *pos;
+
+	lockdep_assert_held(&s->lock);
+	list_for_each_entry(pos, &s->waiters, node) {
+		if (w->prio < pos->prio) {
+			list_add_tail(&w->node, &pos->node);
+			goto queued;
+		}
+	}
+	list_add_tail(&w->node, &s->waiters);
+queued:
+	s->nr_waiters++;
+}
+
+static bool rtsync_sem_take(struct rtsync_sem *s)
+{
+	lockdep_assert_held(&s->lock);
+	if (!s->count)
+		return false;
+	s->count--;
+	return true;
+}
+
+/**
+ * rtsync_sem_trywait - take a unit if one is available
+ * @s: the semaphore
+ *
+ * Return: 0, -EAGAIN.
+ */
+int rtsync_sem_trywait(struct rtsync_sem *s)
+{
+	bool taken;
+
+	spin_lock(&s->lock);
+	taken = rtsync_sem_take(s);
+	spin_unlock(&s->lock);
+	return taken ? 0 : -EAGAIN;
+}
+EXPORT_SYMBOL_IF_KUNIT(rtsync_sem_trywait);
+
+/* Sleep until granted or interrupted. Called and returns with s->lock. */
+static void rtsync_sem_sleep(struct rtsync_sem *s, struct rtsync_sem_waiter *w)
+{
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (w->granted || signal_pending(current))
+			break;
+		spin_unlock(&s->lock);
+		schedule();
+		spin_lock(&s->lock);
+	}
+	__set_current_state(TASK_RUNNING);
+	if (!w->granted) {
+		list_del(&w->node);
+		s->nr_waiters--;
+	}
+}
+
+/**
+ * rtsync_sem_wait - take a unit, sleeping while the count is 0
+ * @s:        the semaphore
+ * @deadline: absolute deadline, or NULL
+ *
+ * Return: 0, -ETIMEDOUT, -ERESTARTSYS (signal), -ENOMEM, -EOPNOTSUPP
+ * (timed wait in a kernel thread).
+ */
+int rtsync_sem_wait(struct rtsync_sem *s,
+		    const struct rtsync_deadline *deadline)
+{
+	struct rtsync_sem_waiter w = { .task = current };
+	struct rtsync_timeout *timeout = NULL;
+	bool timed_out = false;
+
+	if (!rtsync_sem_trywait(s))
+		return 0;
+	if (deadline) {
+		timeout = rtsync_timeout_start(deadline);
+		if (IS_ERR(timeout))
+			return PTR_ERR(timeout);
+	}
+	spin_lock(&s->lock);
+	if (rtsync_sem_take(s)) {
+		w.granted = true;
+	} else {
+		w.prio = current->prio;
+		rtsync_sem_enqueue(s, &w);
+		rtsync_sem_sleep(s, &w);
+	}
+	spin_unlock(&s->lock);
+	if (timeout)
+		timed_out = rtsync_timeout_stop(timeout);
+	if (w.granted)
+		return 0;
+	return timed_out ? -ETIMEDOUT : -ERESTARTSYS;
+}
+EXPORT_SYMBOL_IF_KUNIT(rtsync_sem_wait);
+
+/**
+ * rtsync_sem_post - add @count units
+ * @s:     the semaphore
+ * @count: >= 1
+ * @prev:  receives the count before the post
+ *
+ * Return: 0, -EINVAL (@count is 0), -EOVERFLOW (count + @count would pass
+ * max; nothing changes).
+ */
+int rtsync_sem_post(struct rtsync_sem *s, u32 count, u32 *prev)
+{
+	struct rtsync_sem_waiter *w;
+
+	if (!count)
+		return -EINVAL;
+	spin_lock(&s->lock);
+	if (count > s->max - s->count) {
+		spin_unlock(&s->lock);
+		return -EOVERFLOW;
+	}
+	*prev = s->count;
+	while (count && !list_empty(&s->waiters)) {
+		w = list_first_entry(&s->waiters, struct rtsync_sem_waiter,
+				     node);
+		list_del(&w->node);
+		s->nr_waiters--;
+		w->granted = true;
+		/* Under the lock: @w lives on the sleeper's stack. */
+		wake_up_process(w->task);
+		count--;
+	}
+	s->count += count;
+	spin_unlock(&s->lock);
+	if (count)
+		wake_up_interruptible_poll(&s->poll_wq, EPOLLIN | EPOLLRDNORM);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(rtsync_sem_post);
+
+void rtsync_sem_get_info(struct rtsync_sem *s, struct rtsync_sem_info *info)
+{
+	struct rtsync_object *obj = rtsync_sem_object(s);
+
+	spin_lock(&s->lock);
+	info->value = s->count;
+	info->max = s->max;
+	info->waiters = s->nr_waiters;
+	spin_unlock(&s->lock);
+	info->flags = READ_ONCE(obj->linked) ? 0 : RTSYNC_SINFO_UNLINKED;
+}
+
+__poll_t rtsync_sem_poll(struct rtsync_sem *s, struct file *file,
+			 poll_table *wait)
+{
+	poll_wait(file, &s->poll_wq, wait);
+	return READ_ONCE(s->count) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+static long rtsync_sem_ioctl_wait(struct rtsync_sem *s, void __user *argp)
+{
+	struct rtsync_deadline deadline;
+	struct rtsync_wait_args args;
+	int ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	ret = rtsync_deadline_from_user(&args, &deadline);
+	if (ret < 0)
+		return ret;
+	return rtsync_sem_wait(s, ret ? &deadline : NULL);
+}
+
+static long rtsync_sem_ioctl_post(struct rtsync_sem *s, void __user *argp)
+{
+	struct rtsync_sem_post_args __user *uargs = argp;
+	struct rtsync_sem_post_args args;
+	int ret;
+
+	if (copy_from_user(&args, uargs, sizeof(args)))
+		return -EFAULT;
+	/* Fail on a read-only buffer before posting, not after. */
+	if (put_user(0, &uargs->prev))
+		return -EFAULT;
+	ret = rtsync_sem_post(s, args.count, &args.prev);
+	if (ret)
+		return ret;
+	/* Posted already: only a concurrent munmap() can make this fail. */
+	if (put_user(args.prev, &uargs->prev))
+		return -EFAULT;
+	return 0;
+}
+
+static long rtsync_sem_ioctl_info(struct rtsync_object *obj, void __user *argp)
+{
+	struct rtsync_sem_info info;
+	int ret;
+
+	if (copy_from_user(&info, argp, sizeof(info)))
+		return -EFAULT;
+	if (info.pad)
+		return -EINVAL;
+	rtsync_sem_get_info(&obj->sem, &info);
+	ret = rtsync_copy_name_out(obj, info.name, info.name_size);
+	if (ret)
+		return ret;
+	if (copy_to_user(argp, &info, sizeof(info)))
+		return -EFAULT;
+	return 0;
+}
+
+long rtsync_sem_ioctl(struct rtsync_object *obj, unsigned int cmd,
+		      void __user *argp)
+{
+	struct rtsync_sem *s = &obj->sem;
+
+	switch (cmd) {
+	case RTSYNC_IOC_SEM_WAIT:
+		return rtsync_sem_ioctl_wait(s, argp);
+	case RTSYNC_IOC_SEM_TRYWAIT:
+		return rtsync_sem_trywait(s);
+	case RTSYNC_IOC_SEM_POST:
+		return rtsync_sem_ioctl_post(s, argp);
+	case RTSYNC_IOC_SEM_INFO:
+		return rtsync_sem_ioctl_info(obj, argp);
+	default:
+		return -ENOTTY;
+	}
+}

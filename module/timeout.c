@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rtsync timeouts for LOCK and WAIT.
+ *
+ * The kernel exports no timed rt_mutex lock, so a timed wait is an
+ * interruptible wait plus an hrtimer that interrupts it: at the deadline the
+ * timer queues a task_work with TWA_SIGNAL on the sleeper, which sets
+ * TIF_NOTIFY_SIGNAL and wakes it; the interruptible wait returns -EINTR and
+ * the caller, seeing the timer fired, reports ETIMEDOUT. No real signal is
+ * involved, and priority inheritance stays in force while waiting.
+ *
+ * A waiter on an rt_mutex whose owner is running on another CPU does not
+ * sleep: it spins (rtmutex_spin_on_owner()), and that loop looks neither at
+ * signals nor at timeouts, only at need_resched(). So once the deadline has
+ * passed the timer also sets the sleeper's need-resched flag, and repeats
+ * that every RTSYNC_KICK_PERIOD until the wait ends. The flag must be set
+ * from another CPU: a timer interrupt on the waiter's own CPU preempts on
+ * return (preempt=full), which clears the flag and picks the waiter again.
+ * Hence the timer is started on another online CPU. A waiter that later
+ * migrates onto that CPU is only kicked reliably on non-full-preemption
+ * kernels (documented in docs/design.md).
+ *
+ * The task_work cannot be cancelled once queued, so the timeout lives on
+ * the heap: if the timer fired, the task_work frees it on the way back to
+ * user space; otherwise rtsync_timeout_stop() does.
+ */
+#include <linux/cpumask.h>
+#include <linux/hrtimer.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/task_work.h>
+#include <linux/time.h>
+#include "rtsync.h"
+
+#define RTSYNC_KICK_PERIOD_NS	(1 * NSEC_PER_MSEC)
+
+/**
+ * struct rtsync_timeout - one timed wait
+ * @timer:       fires at the deadline, then every RTSYNC_KICK_PERIOD_NS.
+ * @work:        queued on @task when @timer first fires; frees this.
+ * @task:        the sleeping thread.
+ * @expires:     the deadline on the timer's clock.
+ * @fired:       the deadline passed. Written by the timer callback; read
+ *               after hrtimer_cancel(), which waits for a running callback.
+ * @work_queued: @work was queued, so it owns the memory. Same rules.
+ */
+struct rtsync_timeout {
+	struct hrtimer timer;
+	struct callback_head work;
+	struct task_struct *task;
+	ktime_t expires;
+	bool fired;
+	bool work_queued;
+};
+
+/**
+ * rtsync_deadline_from_user - validate the timeout part of wait args
+ * @args:     copied from user space
+ * @deadline: filled in when the args carry a timeout
+ *
+ * Return: 1 with @deadline set, 0 for "no timeout", -EINVAL for unknown
+ * flags, a bad clock, or a timeout/clock given without RTSYNC_WAIT_TIMEOUT.
+ */
+int rtsync_deadline_from_user(const struct rtsync_wait_args *args,
+			      struct rtsync_deadline *deadline)
+{
+	if (args->flags & ~RTSYNC_WAIT_TIMEOUT)
+		return -EINVAL;
+	if (!(args->flags & RTSYNC_WAIT_TIMEOUT))
+		return args->timeout || args->clockid ? -EINVAL : 0;
+	if (args->clockid != CLOCK_MONOTONIC && args->clockid != CLOCK_REALTIME)
+		return -EINVAL;
+	deadline->clockid = args->clockid;
+	deadline->expires = args->timeout > KTIME_MAX ?
+			    KTIME_MAX : ns_to_ktime(args->timeout);
+	return 1;
+}
+EXPORT_SYMBOL_IF_KUNIT(rtsync_deadline_from_user);
+
+static void rtsync_timeout_free_work(struct callback_head *work)
+{
+	kfree(container_of(work, struct rtsync_timeout, work));
+}
+
+static enum hrtimer_restart rtsync_timeout_fire(struct hrtimer *timer)
+{
+	struct rtsync_timeout *t = container_of(timer, struct rtsync_timeout,
+						timer);
+
+	if (!t->fired) {
+		t->fired = true;
+		t->work_queued = !task_work_add(t->task, &t->work, TWA_SIGNAL);
+	}
+	/* Ends a spin on a running owner; see the top of this file. */
+	set_tsk_need_resched(t->task);
+	hrtimer_forward_now(timer, ns_to_ktime(RTSYNC_KICK_PERIOD_NS));
+	return HRTIMER_RESTART;
+}
+
+static void rtsync_timeout_arm(void *data)
+{
+	struct rtsync_timeout *t = data;
+
+	hrtimer_start(&t->timer, t->expires, HRTIMER_MODE_ABS_PINNED_HARD);
+}
+
+/**
+ * rtsync_timeout_start - arm a timeout for the calling thread's next wait
+ * @d: the deadline
+ *
+ * The wait that follows must be interruptible, and the caller must call
+ * rtsync_timeout_stop() after it, before returning to user space.
+ * Return: the timeout, or ERR_PTR(-ENOMEM), or ERR_PTR(-EOPNOTSUPP) in a
+ * kernel thread (a task_work never runs there).
+ */
+struct rtsync_timeout *rtsync_timeout_start(const struct rtsync_deadline *d)
+{
+	struct rtsync_timeout *t;
+	unsigned int cpu;
+
+	if (current->flags & PF_KTHREAD)
+		return ERR_PTR(-EOPNOTSUPP);
+	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return ERR_PTR(-ENOMEM);
+	t->task = current;
+	t->expires = d->expires;
+	init_task_work(&t->work, rtsync_timeout_free_work);
+	hrtimer_init(&t->timer, d->clockid, HRTIMER_MODE_ABS_PINNED_HARD);
+	t->timer.function = rtsync_timeout_fire;
+
+	cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
+	/* With one CPU no owner can be running while we spin: arm locally. */
+	if (cpu >= nr_cpu_ids ||
+	    smp_call_function_single(cpu, rtsync_timeout_arm, t, 1))
+		rtsync_timeout_arm(t);
+	return t;
+}
+
+/**
+ * rtsync_timeout_stop - disarm; @t must not be used afterwards
+ * @t: from rtsync_timeout_start()
+ *
+ * Return: whether the deadline passed.
+ */
+bool rtsync_timeout_stop(struct rtsync_timeout *t)
+{
+	bool fired;
+
+	hrtimer_cancel(&t->timer);
+	fired = t->fired;
+	if (!t->work_queued)
+		kfree(t);
+	return fired;
+}
