@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * rtsyncctl - create, inspect, use and remove rtsync objects from the shell.
+ *
+ * Exit status: 0 success, 1 failure, 2 usage error; `lock` exits with the
+ * command's status. Errors go to stderr as "rtsyncctl: <what>: <reason>".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <rtsync.h>
+
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+"Usage: rtsyncctl COMMAND [ARGS]\n"
+"\n"
+"Commands:\n"
+"  version                      show the library's and the module's ABI\n"
+"  create mutex NAME [--mode MODE] [--recursive]\n"
+"                               create a mutex (fails if NAME exists)\n"
+"  create sem NAME [--value N] [--max N] [--mode MODE]\n"
+"                               create a semaphore with count N (default 0)\n"
+"                               and maximum N (default 2147483647)\n"
+"  unlink NAME                  remove NAME; open users keep the object\n"
+"  info NAME                    show the state of the mutex or semaphore\n"
+"  post NAME [N]                add N (default 1) to semaphore NAME\n"
+"  wait NAME                    take one unit of semaphore NAME, sleeping\n"
+"                               while its count is 0\n"
+"  lock NAME -- CMD [ARGS]      run CMD while holding mutex NAME; exit with\n"
+"                               CMD's status (128+N if killed by signal N)\n"
+"\n"
+"MODE is octal permission bits (default 0600), masked by the umask.\n"
+"\n"
+"lock: if the mutex's previous owner died holding it, CMD runs with\n"
+"RTSYNC_OWNER_DIED=1 in its environment and is expected to repair what\n"
+"the mutex protects; the mutex is marked consistent only if CMD exits 0,\n"
+"otherwise it becomes unrecoverable (unlink and create it again).\n"
+"rtsyncctl ignores SIGINT and SIGQUIT while CMD runs, as system(3) does,\n"
+"so an interrupted CMD still releases the mutex cleanly.\n"
+"\n"
+"Exit status: 0 success, 1 failure, 2 usage error.\n";
+
+static int usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("rtsyncctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'rtsyncctl --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+/*
+ * fail - report a failed operation and return the exit status 1.
+ * The library reports a missing /dev/rtsync and a missing name both as
+ * ENOENT; say which one it is, since the fix differs.
+ */
+static int fail(const char *verb, const char *name, int err)
+{
+	struct stat st;
+
+	fflush(stdout);	/* keep what was printed before the error first */
+	if (err == ENOENT && stat("/dev/rtsync", &st) < 0 && errno == ENOENT)
+		fprintf(stderr,
+			"rtsyncctl: /dev/rtsync: %s (is the rtsync module loaded?)\n",
+			strerror(err));
+	else
+		fprintf(stderr, "rtsyncctl: %s %s: %s\n", verb, name,
+			strerror(err));
+	return EXIT_FAILURE;
+}
+
+/* parse_uint - whole-string decimal/octal number in [min, max] */
+static int parse_uint(const char *s, int base, unsigned long min,
+		      unsigned long max, unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, base);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	uint32_t version;
+	int err;
+
+	(void)argv;
+	if (argc != 1)
+		return usage_error("version takes no arguments");
+	printf("rtsyncctl %s, library ABI %u\n", RTSYNC_VERSION_STRING,
+	       RTSYNC_ABI_VERSION);
+	err = rtsync_version(&version);
+	if (err)
+		return fail("version of", "/dev/rtsync", err);
+	printf("module ABI %u\n", version);
+	return EXIT_SUCCESS;
+}
+
+static int cmd_create(int argc, char **argv)
+{
+	enum { OPT_MODE = 1, OPT_RECURSIVE, OPT_VALUE, OPT_MAX };
+	static const struct option options[] = {
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "recursive", no_argument, NULL, OPT_RECURSIVE },
+		{ "value", required_argument, NULL, OPT_VALUE },
+		{ "max", required_argument, NULL, OPT_MAX },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int mode = 0600, value = 0, max = RTSYNC_SEM_VALUE_MAX;
+	int recursive = 0, value_set = 0, max_set = 0;
+	const char *type, *name;
+	int is_mutex, opt, fd;
+
+	/* Options may follow NAME; getopt_long moves them to the front. */
+	opterr = 0;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_MODE:
+			if (parse_uint(optarg, 8, 0, 0777, &mode))
+				return usage_error("bad mode '%s' (octal, at most 0777)",
+						   optarg);
+			break;
+		case OPT_RECURSIVE:
+			recursive = 1;
+			break;
+		case OPT_VALUE:
+			if (parse_uint(optarg, 10, 0, RTSYNC_SEM_VALUE_MAX,
+				       &value))
+				return usage_error("bad value '%s' (0..%u)",
+						   optarg, RTSYNC_SEM_VALUE_MAX);
+			value_set = 1;
+			break;
+		case OPT_MAX:
+			if (parse_uint(optarg, 10, 1, RTSYNC_SEM_VALUE_MAX,
+				       &max))
+				return usage_error("bad max '%s' (1..%u)",
+						   optarg, RTSYNC_SEM_VALUE_MAX);
+			max_set = 1;
+			break;
+		case ':':
+			return usage_error("create: option '%s' needs a value",
+					   argv[optind - 1]);
+		default:
+			return usage_error("create: unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 2)
+		return usage_error("usage: create mutex|sem NAME [OPTIONS]");
+	type = argv[optind];
+	name = argv[optind + 1];
+
+	if (!strcmp(type, "mutex"))
+		is_mutex = 1;
+	else if (!strcmp(type, "sem"))
+		is_mutex = 0;
+	else
+		return usage_error("create: unknown type '%s' (mutex or sem)",
+				   type);
+
+	if (is_mutex && (value_set || max_set))
+		return usage_error("--value and --max are for semaphores");
+	if (!is_mutex && recursive)
+		return usage_error("--recursive is for mutexes");
+	if (value > max)
+		return usage_error("value %u exceeds max %u", value, max);
+
+	if (is_mutex)
+		fd = rtsync_mutex_open(name, O_CREAT | O_EXCL, mode,
+				       recursive ? RTSYNC_RECURSIVE : 0);
+	else
+		fd = rtsync_sem_open(name, O_CREAT | O_EXCL, mode, value, max);
+	if (fd < 0)
+		return fail(is_mutex ? "create mutex" : "create sem", name,
+			    errno);
+	rtsync_close(fd);
+	return EXIT_SUCCESS;
+}
+
+static int cmd_unlink(int argc, char **argv)
+{
+	int err;
+
+	if (argc != 2)
+		return usage_error("usage: unlink NAME");
+	err = rtsync_unlink(argv[1]);
+	if (err)
+		return fail("unlink", argv[1], err);
+	return EXIT_SUCCESS;
+}
+
+/*
+ * open_sem - open an existing semaphore. Value and max are ignored for an
+ * existing object; valid ones are passed all the same.
+ */
+static int open_sem(const char *name)
+{
+	return rtsync_sem_open(name, 0, 0, 0, RTSYNC_SEM_VALUE_MAX);
+}
+
+static void print_flags(unsigned int flags)
+{
+	static const struct {
+		unsigned int bit;
+		const char *name;
+	} names[] = {
+		{ RTSYNC_MINFO_RECURSIVE, "recursive" },
+		{ RTSYNC_MINFO_OWNER_DIED, "owner-died" },
+		{ RTSYNC_MINFO_INCONSISTENT, "inconsistent" },
+		{ RTSYNC_MINFO_NOTRECOVERABLE, "not-recoverable" },
+		{ RTSYNC_MINFO_UNLINKED, "unlinked" },
+	};
+	const char *sep = "";
+	unsigned int i;
+
+	printf("%-10s", "flags:");
+	if (!flags)
+		fputs("-", stdout);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (flags & names[i].bit) {
+			printf("%s%s", sep, names[i].name);
+			flags &= ~names[i].bit;
+			sep = " ";
+		}
+	}
+	if (flags)
+		printf("%s%#x", sep, flags);
+	putchar('\n');
+}
+
+static int print_mutex(int fd, const char *name)
+{
+	struct rtsync_mutex_status st;
+	int err;
+
+	err = rtsync_mutex_info(fd, &st);
+	if (err)
+		return fail("info", name, err);
+	printf("%-10s%s\n", "name:", st.name);
+	printf("%-10s%s\n", "type:", "mutex");
+	if (st.owner_tid)
+		printf("%-10spid %d, tid %d\n", "owner:", (int)st.owner_pid,
+		       (int)st.owner_tid);
+	else
+		printf("%-10s%s\n", "owner:", "none");
+	printf("%-10s%u\n", "waiters:", st.waiters);
+	printf("%-10s%u\n", "recursion:", st.recursion);
+	print_flags(st.flags);
+	return EXIT_SUCCESS;
+}
+
+static int print_sem(int fd, const char *name)
+{
+	struct rtsync_sem_status st;
+	int err;
+
+	err = rtsync_sem_info(fd, &st);
+	if (err)
+		return fail("info", name, err);
+	printf("%-10s%s\n", "name:", st.name);
+	printf("%-10s%s\n", "type:", "semaphore");
+	printf("%-10s%u\n", "value:", st.value);
+	printf("%-10s%u\n", "max:", st.max);
+	printf("%-10s%u\n", "waiters:", st.waiters);
+	/* RTSYNC_SINFO_UNLINKED has the same bit as RTSYNC_MINFO_UNLINKED. */
+	print_flags(st.flags);
+	return EXIT_SUCCESS;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	const char *name;
+	int fd, ret;
+
+	if (argc != 2)
+		return usage_error("usage: info NAME");
+	name = argv[1];
+
+	/* One name space for both types: EINVAL means "it is a semaphore". */
+	fd = rtsync_mutex_open(name, 0, 0, 0);
+	if (fd >= 0) {
+		ret = print_mutex(fd, name);
+	} else if (errno == EINVAL) {
+		fd = open_sem(name);
+		if (fd < 0)
+			return fail("info", name, errno);
+		ret = print_sem(fd, name);
+	} else {
+		return fail("info", name, errno);
+	}
+	rtsync_close(fd);
+	return ret;
+}
+
+static int cmd_post(int argc, char **argv)
+{
+	unsigned int n = 1;
+	int fd, err;
+
+	if (argc != 2 && argc != 3)
+		return usage_error("usage: post NAME [N]");
+	if (argc == 3 &&
+	    parse_uint(argv[2], 10, 1, RTSYNC_SEM_VALUE_MAX, &n))
+		return usage_error("bad count '%s' (1..%u)", argv[2],
+				   RTSYNC_SEM_VALUE_MAX);
+
+	fd = open_sem(argv[1]);
+	if (fd < 0)
+		return fail("post", argv[1], errno);
+	err = rtsync_sem_post(fd, n, NULL);
+	rtsync_close(fd);
+	if (err)
+		return fail("post", argv[1], err);
+	return EXIT_SUCCESS;
+}
+
+static int cmd_wait(int argc, char **argv)
+{
+	int fd, err;
+
+	if (argc != 2)
+		return usage_error("usage: wait NAME");
+	fd = open_sem(argv[1]);
+	if (fd < 0)
+		return fail("wait", argv[1], errno);
+	err = rtsync_sem_wait(fd);
+	rtsync_close(fd);
+	if (err)
+		return fail("wait", argv[1], err);
+	return EXIT_SUCCESS;
+}
+
+/*
+ * run_command - fork/exec @cmd and return the status to exit with.
+ * Returns -1 (after reporting) if no child could be started.
+ */
+static int run_command(char **cmd, int owner_died)
+{
+	struct sigaction ignore = { .sa_handler = SIG_IGN };
+	struct sigaction old_int, old_quit;
+	int status, ret;
+	pid_t pid;
+
+	/*
+	 * Like system(3): ^C and ^\ reach CMD, and this process lives on to
+	 * unlock. Dying here instead would hand the next locker EOWNERDEAD.
+	 */
+	sigemptyset(&ignore.sa_mask);
+	sigaction(SIGINT, &ignore, &old_int);
+	sigaction(SIGQUIT, &ignore, &old_quit);
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
+		if (owner_died)
+			setenv("RTSYNC_OWNER_DIED", "1", 1);
+		execvp(cmd[0], cmd);
+		ret = errno;
+		fprintf(stderr, "rtsyncctl: %s: %s\n", cmd[0], strerror(ret));
+		/* The shell's conventions: 127 not found, 126 not runnable. */
+		_exit(ret == ENOENT ? 127 : 126);
+	}
+	if (pid < 0) {
+		ret = errno;
+		fprintf(stderr, "rtsyncctl: fork: %s\n", strerror(ret));
+		ret = -1;
+	} else {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (WIFEXITED(status))
+			ret = WEXITSTATUS(status);
+		else
+			ret = 128 + WTERMSIG(status);
+	}
+
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	return ret;
+}
+
+static int cmd_lock(int argc, char **argv)
+{
+	const char *name;
+	int owner_died, status, err, fd;
+	char **cmd;
+
+	if (argc >= 3 && !strcmp(argv[2], "--"))
+		cmd = argv + 3;
+	else
+		cmd = argv + 2;
+	if (argc < 2 || !*cmd)
+		return usage_error("usage: lock NAME -- CMD [ARGS]");
+	name = argv[1];
+
+	fd = rtsync_mutex_open(name, 0, 0, 0);
+	if (fd < 0)
+		return fail("lock", name, errno);
+	err = rtsync_mutex_lock(fd);
+	owner_died = err == EOWNERDEAD;
+	if (err && !owner_died) {
+		rtsync_close(fd);
+		return fail("lock", name, err);
+	}
+	if (owner_died)
+		fprintf(stderr,
+			"rtsyncctl: lock %s: previous owner died holding it; running %s with RTSYNC_OWNER_DIED=1\n",
+			name, cmd[0]);
+
+	status = run_command(cmd, owner_died);
+	if (owner_died && status == 0) {
+		err = rtsync_mutex_consistent(fd);
+		if (err)
+			status = fail("mark consistent", name, err);
+	}
+
+	err = rtsync_mutex_unlock(fd);
+	rtsync_close(fd);
+	if (err)
+		return fail("unlock", name, err);
+	return status < 0 ? EXIT_FAILURE : status;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{ "version", cmd_version },
+	{ "create", cmd_create },
+	{ "unlink", cmd_unlink },
+	{ "info", cmd_info },
+	{ "post", cmd_post },
+	{ "wait", cmd_wait },
+	{ "lock", cmd_lock },
+};
+
+int main(int argc, char **argv)
+{
+	unsigned int i;
+
+	if (argc < 2)
+		return usage_error("no command given");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		fputs(usage_text, stdout);
+		return EXIT_SUCCESS;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	return usage_error("unknown command '%s'", argv[1]);
+}
