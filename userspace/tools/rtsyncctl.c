@@ -85,6 +85,21 @@ static int fail(const char *verb, const char *name, int err)
 	return EXIT_FAILURE;
 }
 
+/*
+ * fail_open - report a failed open of @name as a @type. Both types share
+ * one name space, and opening a name as the other type is EINVAL: say so.
+ */
+static int fail_open(const char *verb, const char *name, int err,
+		     const char *type)
+{
+	if (err != EINVAL)
+		return fail(verb, name, err);
+	fflush(stdout);
+	fprintf(stderr, "rtsyncctl: %s %s: %s (not a %s, or an invalid name)\n",
+		verb, name, strerror(err), type);
+	return EXIT_FAILURE;
+}
+
 /* parse_uint - whole-string decimal/octal number in [min, max] */
 static int parse_uint(const char *s, int base, unsigned long min,
 		      unsigned long max, unsigned int *out)
@@ -237,7 +252,7 @@ static void print_flags(unsigned int flags)
 	const char *sep = "";
 	unsigned int i;
 
-	printf("%-10s", "flags:");
+	printf("%-11s", "flags:");
 	if (!flags)
 		fputs("-", stdout);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -260,15 +275,15 @@ static int print_mutex(int fd, const char *name)
 	err = rtsync_mutex_info(fd, &st);
 	if (err)
 		return fail("info", name, err);
-	printf("%-10s%s\n", "name:", st.name);
-	printf("%-10s%s\n", "type:", "mutex");
+	printf("%-11s%s\n", "name:", st.name);
+	printf("%-11s%s\n", "type:", "mutex");
 	if (st.owner_tid)
-		printf("%-10spid %d, tid %d\n", "owner:", (int)st.owner_pid,
+		printf("%-11spid %d, tid %d\n", "owner:", (int)st.owner_pid,
 		       (int)st.owner_tid);
 	else
-		printf("%-10s%s\n", "owner:", "none");
-	printf("%-10s%u\n", "waiters:", st.waiters);
-	printf("%-10s%u\n", "recursion:", st.recursion);
+		printf("%-11s%s\n", "owner:", "none");
+	printf("%-11s%u\n", "waiters:", st.waiters);
+	printf("%-11s%u\n", "recursion:", st.recursion);
 	print_flags(st.flags);
 	return EXIT_SUCCESS;
 }
@@ -281,11 +296,11 @@ static int print_sem(int fd, const char *name)
 	err = rtsync_sem_info(fd, &st);
 	if (err)
 		return fail("info", name, err);
-	printf("%-10s%s\n", "name:", st.name);
-	printf("%-10s%s\n", "type:", "semaphore");
-	printf("%-10s%u\n", "value:", st.value);
-	printf("%-10s%u\n", "max:", st.max);
-	printf("%-10s%u\n", "waiters:", st.waiters);
+	printf("%-11s%s\n", "name:", st.name);
+	printf("%-11s%s\n", "type:", "semaphore");
+	printf("%-11s%u\n", "value:", st.value);
+	printf("%-11s%u\n", "max:", st.max);
+	printf("%-11s%u\n", "waiters:", st.waiters);
 	/* RTSYNC_SINFO_UNLINKED has the same bit as RTSYNC_MINFO_UNLINKED. */
 	print_flags(st.flags);
 	return EXIT_SUCCESS;
@@ -330,7 +345,7 @@ static int cmd_post(int argc, char **argv)
 
 	fd = open_sem(argv[1]);
 	if (fd < 0)
-		return fail("post", argv[1], errno);
+		return fail_open("post", argv[1], errno, "semaphore");
 	err = rtsync_sem_post(fd, n, NULL);
 	rtsync_close(fd);
 	if (err)
@@ -346,7 +361,7 @@ static int cmd_wait(int argc, char **argv)
 		return usage_error("usage: wait NAME");
 	fd = open_sem(argv[1]);
 	if (fd < 0)
-		return fail("wait", argv[1], errno);
+		return fail_open("wait", argv[1], errno, "semaphore");
 	err = rtsync_sem_wait(fd);
 	rtsync_close(fd);
 	if (err)
@@ -420,7 +435,7 @@ static int cmd_lock(int argc, char **argv)
 
 	fd = rtsync_mutex_open(name, 0, 0, 0);
 	if (fd < 0)
-		return fail("lock", name, errno);
+		return fail_open("lock", name, errno, "mutex");
 	err = rtsync_mutex_lock(fd);
 	owner_died = err == EOWNERDEAD;
 	if (err && !owner_died) {
