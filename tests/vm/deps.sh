@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+#
+# Installs what building and testing rtsync needs, and fetches the Debian
+# kernel image the tests boot. Idempotent: a second run downloads nothing.
+# Works unattended (CI=true, no stdin). The kernel image is only unpacked
+# into the cache, never installed: the host keeps its own kernel.
+set -euo pipefail
+
+. "$(dirname "$0")/lib.sh"
+
+export DEBIAN_FRONTEND=noninteractive
+APT_GET=(apt-get -y -q -o DPkg::Lock::Timeout=600)
+HOST_PACKAGES=(make gcc libc6-dev qemu-system-x86 busybox-static cpio sparse rsync)
+
+apt_updated=0
+
+# apt_update: once per run, and only when something must be installed.
+apt_update() {
+	if [ "$apt_updated" -eq 0 ]; then
+		say "updating package lists ..."
+		as_root env DEBIAN_FRONTEND=noninteractive "${APT_GET[@]}" update </dev/null
+		apt_updated=1
+	fi
+}
+
+installed() {
+	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+# The kernel ABI comes from the package lists; a machine that never ran
+# apt-get update has none.
+abi=$(stock_abi)
+if [ -z "$abi" ]; then
+	apt_update
+	abi=$(stock_abi)
+	[ -n "$abi" ] || die "linux-headers-amd64 names no kernel ABI"
+fi
+
+missing=()
+for pkg in "${HOST_PACKAGES[@]}" "linux-headers-$abi"; do
+	installed "$pkg" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	apt_update
+	say "installing ${missing[*]} ..."
+	as_root env DEBIAN_FRONTEND=noninteractive "${APT_GET[@]}" install \
+		--no-install-recommends "${missing[@]}" </dev/null
+fi
+
+# fetch_kernel_image ABI: download linux-image-ABI (signed, else unsigned)
+# and unpack it into the cache. Unpacked in a scratch directory and renamed,
+# so an interrupted run never leaves a half kernel that looks complete.
+fetch_kernel_image() {
+	local abi=$1 dest downloads scratch pkg
+	dest=$(stock_image_dir "$abi")
+	# Run as root, apt downloads as the unprivileged _apt user, which
+	# cannot reach a cache under root's home: download under $TMPDIR.
+	downloads=$(mktemp -d)
+	if [ "$(id -u)" -eq 0 ] && id _apt >/dev/null 2>&1; then
+		chown _apt "$downloads"
+	fi
+	say "fetching kernel image $abi ..."
+	for pkg in "linux-image-$abi" "linux-image-$abi-unsigned"; do
+		if (cd "$downloads" && apt-get -q download "$pkg" </dev/null); then
+			break
+		fi
+		# Stale package lists name versions the mirror no longer has.
+		if [ "$apt_updated" -eq 0 ]; then
+			apt_update
+			if (cd "$downloads" && apt-get -q download "$pkg" </dev/null); then
+				break
+			fi
+		fi
+	done
+	ls "$downloads"/linux-image-*.deb >/dev/null 2>&1 ||
+		die "could not download linux-image-$abi"
+	scratch=$(mktemp -d "$RTSYNC_CACHE/kernels/.fetch.XXXXXX")
+	dpkg-deb -x "$downloads"/linux-image-*.deb "$scratch"
+	rm -rf "$downloads"
+	[ -f "$scratch/boot/vmlinuz-$abi" ] ||
+		die "linux-image-$abi has no boot/vmlinuz-$abi"
+	rm -rf "$dest"
+	mv "$scratch" "$dest"
+	chmod 0755 "$dest"
+}
+
+mkdir -p "$RTSYNC_CACHE/kernels"
+vmlinuz=$(stock_image_dir "$abi")/boot/vmlinuz-$abi
+if [ ! -f "$vmlinuz" ]; then
+	# Two runs at once fetch the image once.
+	exec 9>"$RTSYNC_CACHE/kernels/.lock"
+	flock 9
+	[ -f "$vmlinuz" ] || fetch_kernel_image "$abi"
+	exec 9>&-
+fi
+say "dependencies ready: kernel $abi ($vmlinuz)"

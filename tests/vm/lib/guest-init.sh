@@ -1,0 +1,105 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+#
+# /init of rtsync's test guest (busybox sh). Mounts the usual file systems,
+# executes the plan in /rtsync/plan line by line, then powers the guest off.
+#
+# Results go to the second serial port, /dev/ttyS1, which the host keeps as
+# results.log; kernel messages go to the console on ttyS0 (console.log), so
+# the two can never interleave. On ttyS1 each plan step is framed:
+#   ### begin NAME
+#   ...TAP output of the step...
+#   ### end NAME exit=CODE seconds=S
+# and the last line of a complete run is "### done".
+#
+# Plan lines ('#' starts a comment):
+#   timeout SECS        time limit of each later `test` (default 300)
+#   insmod PATH LABEL   load a module; reported as one TAP check
+#   test NAME           run /rtsync/tests/NAME in /tmp; its stdout and
+#                       stderr are its TAP output
+#   sh COMMAND          run a shell command; reported as one TAP check with
+#                       its output as TAP comments. Only console.log is
+#                       scanned for kernel reports, so output meant for that
+#                       scan must go to /dev/console or /dev/kmsg.
+#   hang                sleep for ever (to test the host's time limit)
+#
+# No `set -e`: /init must reach the end whatever a step does, because the
+# kernel panics when init exits.
+
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+exec </dev/null >/dev/console 2>&1
+mkdir -p /dev/shm
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /dev/shm	# POSIX semaphores and shared memory
+[ -d /sys/kernel/debug ] && mount -t debugfs debugfs /sys/kernel/debug
+
+results=/dev/ttyS1
+test_timeout=300
+
+# step_begin NAME / step_end NAME CODE: frame one step's output.
+step_begin() {
+	step_started=$(date +%s)
+	echo "### begin $1" >"$results"
+}
+
+step_end() {
+	echo "### end $1 exit=$2 seconds=$(($(date +%s) - step_started))" >"$results"
+}
+
+# check NAME DESCRIPTION CMD...: run CMD as a step with exactly one TAP
+# check, its output shown as TAP comments.
+check() {
+	name=$1 description=$2
+	shift 2
+	step_begin "$name"
+	"$@" >/tmp/.step-output 2>&1 </dev/null
+	code=$?
+	if [ "$code" -eq 0 ]; then
+		echo "ok 1 - $description" >"$results"
+	else
+		echo "not ok 1 - $description (exit $code)" >"$results"
+	fi
+	sed 's/^/# /' /tmp/.step-output >"$results"
+	echo "1..1" >"$results"
+	rm -f /tmp/.step-output
+	step_end "$name" "$code"
+}
+
+run_test() {
+	step_begin "$1"
+	# SIGKILL: a test may catch or ignore SIGTERM on purpose.
+	(cd /tmp && exec timeout -s KILL "$test_timeout" "/rtsync/tests/$1") \
+		</dev/null >"$results" 2>&1
+	step_end "$1" "$?"
+}
+
+echo "rtsync guest: running /rtsync/plan"
+while read -r verb args <&4; do
+	case $verb in
+	'' | '#'*) ;;
+	timeout) test_timeout=$args ;;
+	insmod)
+		set -- $args
+		check insmod "$2 loads" insmod "$1"
+		;;
+	test) run_test "$args" ;;
+	sh) check sh "$args" sh -c "$args" ;;
+	hang)
+		echo "# hanging on purpose" >"$results"
+		while :; do sleep 3600; done
+		;;
+	*) check plan "unknown plan line: $verb $args" false ;;
+	esac
+done 4</rtsync/plan
+
+# Each write above opened and closed the port; the last close waits until
+# the UART has sent everything, so "### done" is in results.log before the
+# guest goes away.
+echo "### done" >"$results"
+echo "rtsync guest: plan finished, powering off"
+sync
+reboot -f

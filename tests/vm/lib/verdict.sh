@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+#
+# The verdict on one boot (see boot.sh for the files it reads): every TAP
+# check on the results port is a test (tap-verdict.awk), a guest that never
+# printed "### done" is a failed test, and every kernel report in
+# console.log is a failed test (kernel-reports.awk).
+
+# verdict_lines LABEL DIR: the PASS/FAIL/SKIP lines and their explanations.
+verdict_lines() {
+	local label=$1 dir=$2 status limit why
+
+	tr -d '\r' <"$dir/results.log" | awk -v label="$label" -f "$VM_LIB/tap-verdict.awk"
+	if ! tr -d '\r' <"$dir/results.log" | grep -qx '### done'; then
+		status=$(cat "$dir/qemu.status" 2>/dev/null || echo unknown)
+		limit=$(cat "$dir/limit" 2>/dev/null || echo '?')
+		case $status in
+		124 | 137) why="killed at the $limit s time limit: a hang or a very slow guest" ;;
+		0) why="the guest stopped early: a panic, a triple fault or a crash of /init" ;;
+		*) why="QEMU exited with status $status" ;;
+		esac
+		echo "FAIL $label: guest did not finish its plan ($why)"
+		tail -n 15 "$dir/console.log" | tr -d '\r' | sed 's/^/    | /'
+	fi
+	awk -v label="$label" -f "$VM_LIB/kernel-reports.awk" "$dir/console.log"
+}
+
+# vm_verdict LABEL DIR: record the tests of the boot in DIR, naming them
+# "LABEL/<step>: <description>"; returns non-zero when any failed.
+vm_verdict() {
+	local label=$1 dir=$2 line failed=0
+
+	while IFS= read -r line; do
+		case $line in
+		"PASS "* | "SKIP "*) record "${line%% *}" "${line#* }" ;;
+		"FAIL "*)
+			record FAIL "${line#* }"
+			failed=1
+			;;
+		*) echo "$line" ;;
+		esac
+	done < <(verdict_lines "$label" "$dir")
+	if [ "$failed" -ne 0 ]; then
+		echo "    logs: $dir"
+	fi
+	return "$failed"
+}
