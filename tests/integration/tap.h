@@ -74,9 +74,11 @@ diag(const char *fmt, ...)
 }
 
 /* is_errno - check that an errno-style result equals the expected one */
-#define is_errno(got, want, what)					\
-	ok((got) == (want), "%s: %s (got %s)", (what), strerror(want),	\
-	   (got) ? strerror(got) : "0")
+static inline int is_errno(int got, int want, const char *what)
+{
+	return ok(got == want, "%s: %s (got %s)", what,
+		  want ? strerror(want) : "0", got ? strerror(got) : "0");
+}
 
 static inline pid_t tap_fork(void)
 {
