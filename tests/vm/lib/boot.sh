@@ -21,9 +21,12 @@ BOOT_APPEND="console=ttyS0 loglevel=7 panic=-1 oops=panic"
 # kernel command line (e.g. preempt=full). Returns 0 when QEMU ended by
 # itself; the verdict decides whether the guest did its work.
 vm_boot() {
-	local dir=$1 initramfs=$2 limit=$3 started status append
+	local dir=$1 initramfs=$2 limit=$3 started status words append
 	shift 3
-	append=$(echo "$BOOT_APPEND" $KAPPEND "$@")	# one space between words
+	# Split on purpose: empty parts drop out, one space between words.
+	# shellcheck disable=SC2206
+	words=($BOOT_APPEND $KAPPEND "$@")
+	append=${words[*]}
 	local cmd=(
 		timeout --kill-after=10 "$limit"
 		qemu-system-x86_64 -accel tcg -smp 2 -m 2G

@@ -9,7 +9,7 @@
 # the two can never interleave. On ttyS1 each plan step is framed:
 #   ### begin NAME
 #   ...TAP output of the step...
-#   ### end NAME exit=CODE seconds=S
+#   ### end NAME exit=CODE seconds=S [limit=SECS]
 # and the last line of a complete run is "### done".
 #
 # Plan lines ('#' starts a comment):
@@ -40,14 +40,15 @@ mount -t tmpfs tmpfs /dev/shm	# POSIX semaphores and shared memory
 results=/dev/ttyS1
 test_timeout=300
 
-# step_begin NAME / step_end NAME CODE: frame one step's output.
+# step_begin NAME / step_end NAME CODE [LIMIT]: frame one step's output;
+# LIMIT is the time limit the step ran under, if any.
 step_begin() {
 	step_started=$(date +%s)
 	echo "### begin $1" >"$results"
 }
 
 step_end() {
-	echo "### end $1 exit=$2 seconds=$(($(date +%s) - step_started))" >"$results"
+	echo "### end $1 exit=$2 seconds=$(($(date +%s) - step_started))${3:+ limit=$3}" >"$results"
 }
 
 # check NAME DESCRIPTION CMD...: run CMD as a step with exactly one TAP
@@ -69,12 +70,29 @@ check() {
 	step_end "$name" "$code"
 }
 
+# kill_strays: processes a test left behind (timeout kills only the test's
+# own process) must not disturb the next test. Kernel threads have no exe;
+# busybox timeout's own watcher lingers up to a second and is no news.
+kill_strays() {
+	for proc in /proc/[0-9]*; do
+		pid=${proc#/proc/}
+		[ "$pid" -ne 1 ] || continue
+		exe=$(readlink "$proc/exe" 2>/dev/null) || continue
+		read -r comm <"$proc/comm" 2>/dev/null || continue
+		[ "$comm" = timeout ] ||
+			echo "# killing process $pid ($exe) left behind"
+		kill -9 "$pid" 2>/dev/null
+	done
+}
+
 run_test() {
 	step_begin "$1"
 	# SIGKILL: a test may catch or ignore SIGTERM on purpose.
 	(cd /tmp && exec timeout -s KILL "$test_timeout" "/rtsync/tests/$1") \
 		</dev/null >"$results" 2>&1
-	step_end "$1" "$?"
+	code=$?
+	kill_strays >"$results"
+	step_end "$1" "$code" "$test_timeout"
 }
 
 echo "rtsync guest: running /rtsync/plan"
@@ -83,6 +101,7 @@ while read -r verb args <&4; do
 	'' | '#'*) ;;
 	timeout) test_timeout=$args ;;
 	insmod)
+		# shellcheck disable=SC2086 # split into PATH and LABEL
 		set -- $args
 		check insmod "$2 loads" insmod "$1"
 		;;

@@ -31,6 +31,7 @@ stock_image_dir() {
 
 # kernel_use NAME: select a kernel; returns non-zero, saying why, when one
 # of its pieces is missing.
+# shellcheck disable=SC2034 # the variables are read by the other files
 kernel_use() {
 	KNAME=$1
 	KMAKE_ARGS=()

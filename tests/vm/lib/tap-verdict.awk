@@ -43,14 +43,18 @@ function fail_step(why) {
 	failed++
 }
 
-function exit_text(code, seconds) {
+function exit_text(code, seconds, limit) {
+	if (code == 137 && limit > 0 && seconds >= limit)
+		return "killed at its " limit " s time limit"
 	if (code > 128)
 		return "killed by signal " (code - 128) " after " seconds " s"
 	return "exit status " code
 }
 
-# step_end(code, seconds): judge the step's TAP contract as a whole.
-function step_end(code, seconds, why) {
+# step_end(code, seconds, limit): judge the step's TAP contract as a whole.
+# A non-zero exit is news unless a "not ok" explains it; being killed always
+# is.
+function step_end(code, seconds, limit, why) {
 	in_step = 0
 	why = ""
 	if (plan == 0 && plan_skip != "" && count == 0) {
@@ -62,8 +66,8 @@ function step_end(code, seconds, why) {
 		why = "no TAP plan (1..N)"
 	else if (count != plan)
 		why = "planned " plan " checks but reported " count
-	if (code != 0 && failed == 0)
-		why = why (why == "" ? "" : "; ") exit_text(code, seconds)
+	if (code > 128 || (code != 0 && failed == 0))
+		why = why (why == "" ? "" : "; ") exit_text(code, seconds, limit)
 	if (why != "")
 		fail_step(why)
 }
@@ -118,8 +122,9 @@ function tap_result(line, passed, desc, name, reason) {
 /^### end / {
 	code = match($0, /exit=[0-9]+/) ? substr($0, RSTART + 5, RLENGTH - 5) + 0 : 0
 	secs = match($0, /seconds=[0-9]+/) ? substr($0, RSTART + 8, RLENGTH - 8) + 0 : 0
+	limit = match($0, /limit=[0-9]+/) ? substr($0, RSTART + 6, RLENGTH - 6) + 0 : 0
 	if (in_step)
-		step_end(code, secs)
+		step_end(code, secs, limit)
 	next
 }
 
