@@ -29,13 +29,23 @@ struct ring {
 	pid_t owner_seen[MAX_RING];	/* INFO of the wanted mutex on failure */
 	int unlock_ret[MAX_RING];
 	int64_t want_ms[MAX_RING];	/* how long the LOCK took */
-	int index;			/* set before each fork */
+};
+
+/*
+ * What a forked task is told: the shared state and which task it is. It
+ * lives in the parent's private memory, so each child gets the copy made
+ * at its fork (an index in shared memory could change under a child that
+ * has not read it yet).
+ */
+struct task_arg {
+	void *shared;
+	int index;
 };
 
 static int ring_task(void *arg)
 {
-	struct ring *r = arg;
-	int i = r->index;
+	struct ring *r = ((struct task_arg *)arg)->shared;
+	int i = ((struct task_arg *)arg)->index;
 	int want = r->m[(i + 1) % r->n];
 	struct timespec deadline;
 	int64_t t0;
@@ -83,8 +93,9 @@ static void test_ring(int n, int closer_timed)
 	for (i = 0; i < n; i++)
 		r->m[i] = new_mutex(names[i], sizeof(names[i]), "dl", 0);
 	for (i = 0; i < n; i++) {
-		r->index = i;
-		r->pid[i] = start_child(ring_task, r);
+		struct task_arg arg = { r, i };
+
+		r->pid[i] = start_child(ring_task, &arg);
 		if (!flag_wait(&r->held[i], 1, 30000))
 			diag("%s: task %d did not report", label, i);
 	}
@@ -145,7 +156,7 @@ static void test_ring(int n, int closer_timed)
  *            never a cycle, though A may still be on its way to owning m1.
  *  ORDERED: both lock m0 then m1: contention, never a cycle.
  */
-#define RACE_CYCLE_ROUNDS	1000
+#define RACE_CYCLE_ROUNDS	2000
 #define RACE_ROUNDS		(2 * RACE_CYCLE_ROUNDS)
 
 enum race_kind { CYCLE, HANDOVER, ORDERED };
@@ -161,7 +172,6 @@ struct race {
 	int m[2];
 	pthread_barrier_t barrier;
 	volatile int done[2];		/* rounds completed */
-	int index;
 	int setup_errors[2];		/* unexpected result of another call */
 	int setup_first[2];
 	signed char ret[RACE_ROUNDS][2];	/* the contended LOCK's result */
@@ -175,8 +185,8 @@ static void race_note(struct race *s, int i, int err)
 
 static int race_task(void *arg)
 {
-	struct race *s = arg;
-	int i = s->index, other = 1 - i;
+	struct race *s = ((struct task_arg *)arg)->shared;
+	int i = ((struct task_arg *)arg)->index, other = 1 - i;
 	int round, ret, first;
 
 	for (round = 0; round < RACE_ROUNDS; round++) {
@@ -225,33 +235,77 @@ static int race_task(void *arg)
 	return 0;
 }
 
+/*
+ * race_wait - reap both race tasks. A round normally takes well under a
+ * millisecond; if neither task completes a round for RACE_STALL_S seconds
+ * they are stuck (a missed cycle sleeps forever): say where, then kill
+ * them. Returns 0 when both exited 0.
+ */
+#define RACE_STALL_S	20
+
+static int race_wait(struct race *s, const pid_t pid[2])
+{
+	int alive[2] = { 1, 1 }, status, i, progress, last = -1, failed = 0;
+	int64_t last_change = now_ns(CLOCK_MONOTONIC);
+	struct rtsync_mutex_status st;
+
+	while (alive[0] || alive[1]) {
+		for (i = 0; i < 2; i++) {
+			if (alive[i] && waitpid(pid[i], &status, WNOHANG) == pid[i]) {
+				alive[i] = 0;
+				failed |= decode_status(status) != 0;
+			}
+		}
+		progress = flag_get(&s->done[0]) + flag_get(&s->done[1]);
+		if (progress != last) {
+			last = progress;
+			last_change = now_ns(CLOCK_MONOTONIC);
+		} else if (now_ns(CLOCK_MONOTONIC) - last_change >
+			   RACE_STALL_S * 1000000000LL) {
+			diag("no progress for %d s: tasks %d and %d completed %d and %d rounds",
+			     RACE_STALL_S, (int)pid[0], (int)pid[1],
+			     flag_get(&s->done[0]), flag_get(&s->done[1]));
+			for (i = 0; i < 2; i++) {
+				st = mutex_status(s->m[i]);
+				diag("m%d: owner %d waiters %u flags %#x", i,
+				     (int)st.owner_pid, st.waiters, st.flags);
+			}
+			for (i = 0; i < 2; i++) {
+				if (alive[i]) {
+					kill(pid[i], SIGKILL);
+					wait_child(pid[i], 10);
+				}
+			}
+			return 1;
+		}
+		sleep_ms(10);
+	}
+	return failed;
+}
+
 static void test_race(void)
 {
 	struct race *s = shared_mem(sizeof(*s));
-	int cycle_good = 0, cycle_bad = 0, first_bad = -1;
+	int cycle_good = 0, cycle_bad = 0, first_bad = -1, loser[2] = { 0 };
 	int nocycle_deadlk = 0, nocycle_other = 0, first_nocycle = -1;
 	char n0[64], n1[64];
 	pid_t pid[2];
 	int64_t t0;
-	int i, round, code[2];
+	int i, round;
 
 	s->m[0] = new_mutex(n0, sizeof(n0), "race", 0);
 	s->m[1] = new_mutex(n1, sizeof(n1), "race", 0);
 	shared_barrier_init(&s->barrier, 2);
 	t0 = now_ns(CLOCK_MONOTONIC);
 	for (i = 0; i < 2; i++) {
-		s->index = i;
-		pid[i] = start_child(race_task, s);
+		struct task_arg arg = { s, i };
+
+		pid[i] = start_child(race_task, &arg);
 	}
-	for (i = 0; i < 2; i++)
-		code[i] = wait_child(pid[i], 180);
-	diag("%d rounds in %.0f ms", RACE_ROUNDS,
-	     ns_to_ms(now_ns(CLOCK_MONOTONIC) - t0));
-	is_exit(code[0], 0, "race: task 0 finished every round");
-	is_exit(code[1], 0, "race: task 1 finished every round");
-	if (code[0] || code[1])
-		diag("rounds completed: %d and %d", flag_get(&s->done[0]),
-		     flag_get(&s->done[1]));
+	ok(!race_wait(s, pid), "race: both tasks finished all %d rounds (%d and %d done)",
+	   RACE_ROUNDS, flag_get(&s->done[0]), flag_get(&s->done[1]));
+	diag("%d and %d rounds in %.0f ms", flag_get(&s->done[0]),
+	     flag_get(&s->done[1]), ns_to_ms(now_ns(CLOCK_MONOTONIC) - t0));
 
 	for (round = 0; round < RACE_ROUNDS; round++) {
 		int a = s->ret[round][0], b = s->ret[round][1];
@@ -262,6 +316,7 @@ static void test_race(void)
 		if (race_kind(round) == CYCLE) {
 			if ((a == EDEADLK && b == 0) || (a == 0 && b == EDEADLK)) {
 				cycle_good++;
+				loser[a == EDEADLK ? 0 : 1]++;
 			} else {
 				if (first_bad < 0)
 					first_bad = round;
@@ -279,6 +334,8 @@ static void test_race(void)
 	ok(cycle_good == RACE_CYCLE_ROUNDS && cycle_bad == 0,
 	   "race: exactly one EDEADLK in each of %d cycle rounds (%d right, %d wrong)",
 	   RACE_CYCLE_ROUNDS, cycle_good, cycle_bad);
+	diag("EDEADLK went to task 0 in %d rounds, to task 1 in %d", loser[0],
+	     loser[1]);
 	if (first_bad >= 0)
 		diag("first wrong cycle round %d: task 0 got %s, task 1 got %s",
 		     first_bad, strerror(s->ret[first_bad][0]),
