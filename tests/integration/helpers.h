@@ -289,6 +289,27 @@ static inline const char *describe_exit(int code, char *buf, size_t size)
 		   describe_exit(got_, got_buf_, sizeof(got_buf_)));	\
 	})
 
+/*
+ * lock_within - rtsync_mutex_lock() that gives up after timeout_s seconds
+ * (an alarm interrupts it: EINTR). For plain LOCKs that only return when
+ * the module releases the mutex on someone else's behalf, so a module that
+ * never does fails the check instead of hanging the program.
+ */
+static inline int lock_within(int fd, int timeout_s)
+{
+	struct sigaction sa, old;
+	int ret;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = helpers_on_alarm;	/* no SA_RESTART */
+	sigaction(SIGALRM, &sa, &old);
+	alarm(timeout_s);
+	ret = rtsync_mutex_lock(fd);
+	alarm(0);
+	sigaction(SIGALRM, &old, NULL);
+	return ret;
+}
+
 /* ---- threads ---- */
 
 /* join_thread - pthread_join with a deadline; returns 0 or ETIMEDOUT */

@@ -114,7 +114,7 @@ static void test_ring(int n, int closer_timed)
 
 	for (i = n - 1; i >= 0; i--) {
 		snprintf(what, sizeof(what), "%s: task %d finished", label, i);
-		is_exit(wait_child(r->pid[i], 60), 0, what);
+		is_exit(wait_child(r->pid[i], 30), 0, what);
 	}
 	for (i = 0; i < n; i++) {
 		snprintf(what, sizeof(what), "%s: task %d locks its own mutex",

@@ -195,7 +195,7 @@ static void test_close_while_held(void)
 
 	flag_set(&c->may_exit, 1);
 	is_exit(wait_child(pid, 30), 0, "child exits holding");
-	is_errno(rtsync_mutex_lock(fd), EOWNERDEAD,
+	is_errno(lock_within(fd, 30), EOWNERDEAD,
 		 "the exit released it: next lock gets EOWNERDEAD");
 	is_errno(rtsync_mutex_consistent(fd), 0, "consistent");
 	is_errno(rtsync_mutex_unlock(fd), 0, "unlock");

@@ -64,7 +64,7 @@ static void recover(int fd, int use_trylock, const char *label)
 	char what[128];
 	int ret;
 
-	ret = use_trylock ? rtsync_mutex_trylock(fd) : rtsync_mutex_lock(fd);
+	ret = use_trylock ? rtsync_mutex_trylock(fd) : lock_within(fd, 30);
 	snprintf(what, sizeof(what), "%s: next %s gets EOWNERDEAD", label,
 		 use_trylock ? "trylock" : "lock");
 	is_errno(ret, EOWNERDEAD, what);
@@ -89,7 +89,7 @@ static void recover(int fd, int use_trylock, const char *label)
 	snprintf(what, sizeof(what), "%s: unlock", label);
 	is_errno(rtsync_mutex_unlock(fd), 0, what);
 	snprintf(what, sizeof(what), "%s: a later lock is normal", label);
-	is_errno(rtsync_mutex_lock(fd), 0, what);
+	is_errno(lock_within(fd, 30), 0, what);
 	rtsync_mutex_unlock(fd);
 }
 
@@ -334,7 +334,7 @@ static void test_not_recoverable(void)
 	ok((st.flags & RTSYNC_MINFO_NOTRECOVERABLE) && st.owner_tid == 0,
 	   "%s: INFO shows NOTRECOVERABLE, no owner (flags %#x owner %d)",
 	   label, st.flags, (int)st.owner_tid);
-	is_errno(rtsync_mutex_lock(fd), ENOTRECOVERABLE, "later lock");
+	is_errno(lock_within(fd, 30), ENOTRECOVERABLE, "later lock");
 	is_errno(rtsync_mutex_trylock(fd), ENOTRECOVERABLE, "later trylock");
 	deadline = ns_to_ts(now_ns(CLOCK_MONOTONIC) + 1000000000);
 	is_errno(rtsync_mutex_timedlock(fd, CLOCK_MONOTONIC, &deadline),
