@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +108,25 @@ static inline void drop_mutex(int fd, const char *name)
 	err = rtsync_unlink(name);
 	if (err)
 		diag("rtsync_unlink(%s): %s", name, strerror(err));
+}
+
+/*
+ * strf - printf into one of a few static buffers, for building check
+ * descriptions inline. Only the reporting (parent) thread may use it; the
+ * result stays valid until four more calls.
+ */
+static inline const char * __attribute__((format(printf, 1, 2)))
+strf(const char *fmt, ...)
+{
+	static char bufs[4][256];
+	static unsigned int next;
+	char *buf = bufs[next++ % 4];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(bufs[0]), fmt, ap);
+	va_end(ap);
+	return buf;
 }
 
 /* ---- clocks ---- */

@@ -250,13 +250,15 @@ static void test_wrong_ioctls(void)
 		is_errno(raw_ioctl(fd, RTSYNC_IOC_SEM_INFO, &sinfo), EINVAL,
 			 i ? "SEM_INFO on a held mutex fd" : "SEM_INFO on a mutex fd");
 		is_errno(raw_ioctl(fd, _IO(RTSYNC_IOC_MAGIC, 0x3f), NULL),
-			 ENOTTY, "unused rtsync ioctl number on a mutex fd");
+			 ENOTTY, strf("unused rtsync ioctl number on a %s mutex fd",
+				      state));
 		is_errno(raw_ioctl(fd, _IOW(RTSYNC_IOC_MAGIC, 0x10, __u32), &wait),
-			 ENOTTY, "LOCK's number with the wrong size");
+			 ENOTTY, strf("LOCK's number with the wrong size (%s)",
+				      state));
 		is_errno(raw_ioctl(fd, _IO('X', 0x10), NULL), ENOTTY,
-			 "another driver's ioctl magic");
+			 strf("another driver's ioctl magic (%s)", state));
 		is_errno(raw_ioctl(fd, TCGETS, &tio), ENOTTY,
-			 "TCGETS on a mutex fd");
+			 strf("TCGETS on a %s mutex fd", state));
 		is_unchanged(&before, fd, state);
 	}
 	rtsync_mutex_unlock(fd);
@@ -302,10 +304,10 @@ static void test_raw_lock(void)
 
 	fd = new_mutex(name, sizeof(name), "bad", RTSYNC_RECURSIVE);
 	is_errno(raw_lock(fd, 0, 0, 0), 0, "raw LOCK, no timeout: acquires");
-	is_errno(rtsync_mutex_unlock(fd), 0, "unlock");
+	is_errno(rtsync_mutex_unlock(fd), 0, "unlock after raw LOCK");
 	is_errno(raw_lock(fd, soon, CLOCK_MONOTONIC, RTSYNC_WAIT_TIMEOUT), 0,
 		 "raw LOCK with a good timeout: acquires");
-	is_errno(rtsync_mutex_unlock(fd), 0, "unlock");
+	is_errno(rtsync_mutex_unlock(fd), 0, "unlock after timed raw LOCK");
 
 	/*
 	 * Free, a bad LOCK that slipped through would acquire; held once

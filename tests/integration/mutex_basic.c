@@ -345,7 +345,8 @@ static void test_recursive(void)
 	before = st;
 	if (pthread_create(&t, NULL, trylock_other_thread, &fd))
 		bail_out("pthread_create");
-	if (ok(!join_thread(t, 30, &res) && res, "other thread finished")) {
+	if (ok(!join_thread(t, 30, &res) && res,
+	       "recursive: other thread finished while we hold it")) {
 		is_errno(((int *)res)[0], EBUSY,
 			 "recursive: trylock by another thread");
 		is_errno(((int *)res)[1], EPERM,
@@ -355,7 +356,8 @@ static void test_recursive(void)
 	is_unchanged(&before, fd, "recursive: other thread's calls");
 
 	for (i = 2; i >= 0; i--) {
-		is_errno(rtsync_mutex_unlock(fd), 0, "recursive: unlock one level");
+		is_errno(rtsync_mutex_unlock(fd), 0,
+			 strf("recursive: unlock level %d", i + 1));
 		st = mutex_status(fd);
 		ok(st.recursion == (unsigned int)i &&
 		   st.owner_tid == (i ? gettid() : 0),
@@ -368,7 +370,8 @@ static void test_recursive(void)
 	res = NULL;
 	if (pthread_create(&t, NULL, trylock_other_thread, &fd))
 		bail_out("pthread_create");
-	if (ok(!join_thread(t, 30, &res) && res, "other thread finished")) {
+	if (ok(!join_thread(t, 30, &res) && res,
+	       "recursive: other thread finished after the release")) {
 		is_errno(((int *)res)[0], 0,
 			 "recursive: another thread takes it once fully released");
 		is_errno(((int *)res)[1], 0, "and unlocks it");

@@ -92,7 +92,8 @@ static void run(int processes, int threads, int iterations)
 	for (i = 0; i < processes; i++)
 		pids[i] = start_child(worker_process, s);
 	for (i = 0; i < processes; i++) {
-		snprintf(what, sizeof(what), "worker process %d finished", i);
+		snprintf(what, sizeof(what), "%dx%d: worker process %d finished",
+			 processes, threads, i);
 		is_exit(wait_child(pids[i], 200), 0, what);
 	}
 	diag("%d processes x %d threads x %d iterations: %.0f ms", processes,

@@ -119,8 +119,8 @@ static void test_unlink_with_waiter(void)
 	close(fd);	/* the children's fds keep it alive */
 
 	flag_set(&h->release, 1);
-	is_exit(wait_child(hpid, 30), 0, "holder finished");
-	is_exit(wait_child(wpid, 30), 0, "waiter finished");
+	is_exit(wait_child(hpid, 30), 0, strf("%s: holder finished", label));
+	is_exit(wait_child(wpid, 30), 0, strf("%s: waiter finished", label));
 	is_errno(h->unlock_ret, 0, "holder unlocks the unlinked mutex");
 	is_errno(w->lock_ret, 0, "the waiter acquires the unlinked mutex");
 	ok(w->owner_seen == wpid && (w->flags_seen & RTSYNC_MINFO_UNLINKED),
@@ -197,8 +197,8 @@ static void test_close_while_held(void)
 	is_exit(wait_child(pid, 30), 0, "child exits holding");
 	is_errno(lock_within(fd, 30), EOWNERDEAD,
 		 "the exit released it: next lock gets EOWNERDEAD");
-	is_errno(rtsync_mutex_consistent(fd), 0, "consistent");
-	is_errno(rtsync_mutex_unlock(fd), 0, "unlock");
+	is_errno(rtsync_mutex_consistent(fd), 0, strf("%s: consistent", label));
+	is_errno(rtsync_mutex_unlock(fd), 0, strf("%s: unlock", label));
 	drop_mutex(fd, name);
 	shared_free(c, sizeof(*c));
 }
@@ -253,7 +253,7 @@ static void test_orphan(int in_process)
 			bail_out("pthread_create");
 		ok(!join_thread(t, 30, NULL), "orphaning thread finished");
 	}
-	is_errno(o->steps, 0, label);
+	is_errno(o->steps, 0, strf("%s: every step worked", label));
 	fd = rtsync_mutex_open(o->name, O_CREAT | O_EXCL, 0600, 0);
 	if (ok(fd >= 0, "%s: the name makes a new object (%s)", label,
 	       fd < 0 ? strerror(errno) : "ok")) {
@@ -261,7 +261,8 @@ static void test_orphan(int in_process)
 		ok(st.owner_tid == 0 && st.flags == 0,
 		   "%s: the new object is free and clean (owner %d flags %#x)",
 		   label, (int)st.owner_tid, st.flags);
-		is_errno(rtsync_mutex_trylock(fd), 0, "trylock of the new object");
+		is_errno(rtsync_mutex_trylock(fd), 0,
+			 strf("%s: trylock of the new object", label));
 		rtsync_mutex_unlock(fd);
 		drop_mutex(fd, o->name);
 	}

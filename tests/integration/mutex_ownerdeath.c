@@ -195,11 +195,11 @@ static void test_process_killed(void)
 	ok(mutex_status(h->fd[1]).owner_pid == pid, "%s: holder owns both",
 	   label);
 	kill(pid, SIGKILL);
-	is_exit(wait_child(pid, 30), -SIGKILL, "holder killed");
-	check_died(h->fd[0], label);
-	check_died(h->fd[1], label);
-	recover(h->fd[0], 0, label);
-	recover(h->fd[1], 1, label);
+	is_exit(wait_child(pid, 30), -SIGKILL, strf("%s: holder killed", label));
+	check_died(h->fd[0], strf("%s (m0)", label));
+	check_died(h->fd[1], strf("%s (m1)", label));
+	recover(h->fd[0], 0, strf("%s (m0)", label));
+	recover(h->fd[1], 1, strf("%s (m1)", label));
 	drop_mutex(h->fd[0], n0);
 	drop_mutex(h->fd[1], n1);
 	shared_free(h, sizeof(*h));
@@ -260,7 +260,7 @@ static void test_sleeping_waiter(void)
 	   label);
 
 	kill(hpid, SIGKILL);
-	is_exit(wait_child(hpid, 30), -SIGKILL, "holder killed");
+	is_exit(wait_child(hpid, 30), -SIGKILL, strf("%s: holder killed", label));
 	ok(flag_wait(&w->returned, 1, 30000), "%s: the waiter woke up", label);
 	is_errno(w->ret, EOWNERDEAD, "waiter asleep when the owner died");
 	ok(w->owner_seen == wpid, "%s: the waiter owns it (INFO owner %d)",
@@ -270,9 +270,9 @@ static void test_sleeping_waiter(void)
 	   "%s: others see it held by the waiter and INCONSISTENT (owner %d flags %#x)",
 	   label, (int)st.owner_pid, st.flags);
 	flag_set(&w->proceed, 1);
-	is_exit(wait_child(wpid, 30), 0, "waiter finished");
-	is_errno(w->consistent_ret, 0, "waiter: consistent");
-	is_errno(w->unlock_ret, 0, "waiter: unlock");
+	is_exit(wait_child(wpid, 30), 0, strf("%s: waiter finished", label));
+	is_errno(w->consistent_ret, 0, strf("%s: waiter's consistent", label));
+	is_errno(w->unlock_ret, 0, strf("%s: waiter's unlock", label));
 	st = mutex_status(w->fd);
 	ok(st.owner_tid == 0 && st.flags == 0,
 	   "%s: free and clean afterwards (owner %d flags %#x)", label,
@@ -311,9 +311,10 @@ static void test_not_recoverable(void)
 		   "%s: waiter %d sleeps in LOCK", label, i);
 	}
 	kill(hpid, SIGKILL);
-	is_exit(wait_child(hpid, 30), -SIGKILL, "holder killed");
+	is_exit(wait_child(hpid, 30), -SIGKILL, strf("%s: holder killed", label));
 	for (i = 0; i < 2; i++)
-		is_exit(wait_child(wpid[i], 30), 0, "waiter finished");
+		is_exit(wait_child(wpid[i], 30), 0,
+			strf("%s: waiter %d finished", label, i));
 
 	if (w[0].ret == EOWNERDEAD)
 		dead = 0;

@@ -43,13 +43,13 @@ static pid_t start_holder(struct holder *h)
 	return pid;
 }
 
-static void stop_holder(struct holder *h, pid_t pid)
+static void stop_holder(struct holder *h, pid_t pid, const char *label)
 {
 	flag_set(&h->release, 1);
 	flag_wait(&h->released, 1, 30000);
 	flag_set(&h->release, 2);
-	is_exit(wait_child(pid, 30), 0, "holder finished");
-	is_errno(h->unlock_ret, 0, "holder unlocked");
+	is_exit(wait_child(pid, 30), 0, strf("%s: holder finished", label));
+	is_errno(h->unlock_ret, 0, strf("%s: holder unlocked", label));
 }
 
 struct waiter {
@@ -137,7 +137,7 @@ static void test_eintr(int timed)
 	wpid = start_waiter(w);
 	ok(wait_waiters(w->fd, 1, 30000) == 1, "%s: waiter sleeps", label);
 	kill(wpid, SIGUSR1);
-	is_exit(wait_child(wpid, 30), 0, "waiter finished");
+	is_exit(wait_child(wpid, 30), 0, strf("%s: waiter finished", label));
 	ok(w->handled == 1, "%s: the handler ran once (%d)", label, w->handled);
 	ok(w->ret == EINTR, "%s: LOCK returns EINTR (got %s)", label,
 	   w->ret ? strerror(w->ret) : "0");
@@ -147,7 +147,7 @@ static void test_eintr(int timed)
 	ok(st.owner_pid == hpid && st.waiters == 0,
 	   "%s: the holder still owns it, no waiter left (owner %d waiters %u)",
 	   label, (int)st.owner_pid, st.waiters);
-	stop_holder(h, hpid);
+	stop_holder(h, hpid, label);
 	drop_mutex(w->fd, name);
 	shared_free(h, sizeof(*h));
 	shared_free(w, sizeof(*w));
@@ -180,16 +180,16 @@ static void test_restart(int timed)
 	ok(!flag_get(&w->returned), "%s: LOCK has not returned", label);
 
 	if (timed) {
-		is_exit(wait_child(wpid, 30), 0, "waiter finished");
+		is_exit(wait_child(wpid, 30), 0, strf("%s: waiter finished", label));
 		ok(w->ret == ETIMEDOUT, "%s: ETIMEDOUT in the end (got %s)",
 		   label, w->ret ? strerror(w->ret) : "0");
 		ok(w->returned_at >= w->deadline,
 		   "%s: not before the original deadline (%.1f ms after it)",
 		   label, ns_to_ms(w->returned_at - w->deadline));
-		stop_holder(h, hpid);
+		stop_holder(h, hpid, label);
 	} else {
-		stop_holder(h, hpid);
-		is_exit(wait_child(wpid, 30), 0, "waiter finished");
+		stop_holder(h, hpid, label);
+		is_exit(wait_child(wpid, 30), 0, strf("%s: waiter finished", label));
 		is_errno(w->ret, 0, "SA_RESTART: LOCK acquires after the unlock");
 		ok(w->owner_seen == wpid, "%s: the waiter owned it (owner %d)",
 		   label, (int)w->owner_seen);
@@ -255,7 +255,7 @@ static void test_kill_waiter(void)
 	ok(mutex_status(fd).owner_pid == hpid, "%s: the owner still holds it",
 	   label);
 
-	stop_holder(h, hpid);
+	stop_holder(h, hpid, label);
 	is_exit(wait_child(wpid[1], 30), 0, "second waiter finished");
 	is_errno(w[1].ret, 0, "SIGKILL of a waiter: the other waiter acquires");
 	is_errno(w[1].unlock_ret, 0, "SIGKILL of a waiter: and unlocks");

@@ -80,8 +80,12 @@ static void test_expires(clockid_t clock, int64_t rel_ms)
 		rtsync_mutex_unlock(h->fd);
 
 	flag_set(&h->release, 1);
-	is_exit(wait_child(pid, 30), 0, "holder finished");
-	is_errno(h->unlock_ret, 0, "holder unlocks after the timeout");
+	is_exit(wait_child(pid, 30), 0,
+		strf("%s, deadline %+lld ms: holder finished", clock_label(clock),
+		     (long long)rel_ms));
+	is_errno(h->unlock_ret, 0,
+		 strf("%s, deadline %+lld ms: holder unlocks after the timeout",
+		      clock_label(clock), (long long)rel_ms));
 	drop_mutex(h->fd, name);
 	shared_free(h, sizeof(*h));
 }
@@ -129,7 +133,7 @@ static void test_acquired_before_deadline(void)
 	   ns_to_ms(dl - after));
 	ok(mutex_status(h->fd).owner_tid == gettid(), "we own it");
 	rtsync_mutex_unlock(h->fd);
-	is_exit(wait_child(pid, 30), 0, "holder finished");
+	is_exit(wait_child(pid, 30), 0, "holder that unlocks by itself finished");
 	drop_mutex(h->fd, name);
 	shared_free(h, sizeof(*h));
 }
@@ -309,8 +313,9 @@ static void test_spinning_owner(enum spin_mode mode)
 		     strerror(s->owner_setup), strerror(s->waiter_setup));
 		goto out;
 	}
-	is_exit(ocode, 0, "spinning owner finished");
-	is_errno(s->owner_unlock, 0, "spinning owner unlocked after 2 s");
+	is_exit(ocode, 0, strf("%s: spinning owner finished", label));
+	is_errno(s->owner_unlock, 0,
+		 strf("%s: spinning owner unlocked after 2 s", label));
 
 	switch (mode) {
 	case SPIN_TIMED:
