@@ -4,8 +4,9 @@
  * semaphores, INFO snapshots and their comparison, waiting for sleepers,
  * raw ioctls, and a process's own CPU time.
  *
- * Include after helpers.h (which brings tap.h, the child-process and
- * shared-memory helpers and the clocks).
+ * Include after tap.h, with _GNU_SOURCE defined before any system header;
+ * it brings in helpers.h (child processes, shared memory, clocks, mutex
+ * state).
  */
 #ifndef RTSYNC_SEM_TEST_HELPERS_H
 #define RTSYNC_SEM_TEST_HELPERS_H

@@ -103,15 +103,24 @@ static void test_open_existing(void)
 	drop_sem(fd, name);
 }
 
+/* A process that takes one unit through an inherited fd. */
+static int wait_inherited(void *arg)
+{
+	return rtsync_sem_wait(*(int *)arg);
+}
+
 static void test_counting(void)
 {
 	unsigned int prev = 12345;
 	char name[64];
 	int fd, fd2, i;
+	pid_t pid;
 
 	fd = new_sem(name, sizeof(name), "open", 2, 3);
 	is_errno(rtsync_sem_trywait(fd), 0, "trywait at 2");
-	is_errno(rtsync_sem_wait(fd), 0, "wait at 1 returns at once");
+	/* In a child, so that a WAIT that wrongly sleeps cannot hang us. */
+	pid = start_child(wait_inherited, &fd);
+	is_exit(wait_child(pid, 30), 0, "wait at 1 returns at once");
 	is_sem(fd, 0, 0, "after taking both units");
 	is_errno(rtsync_sem_trywait(fd), EAGAIN, "trywait at 0");
 	is_sem(fd, 0, 0, "a failed trywait");
@@ -149,12 +158,6 @@ static int post_by_name(void *arg)
 	err = rtsync_sem_post(fd, 2, NULL);
 	close(fd);
 	return err;
-}
-
-/* A process that takes one unit through an inherited fd. */
-static int wait_inherited(void *arg)
-{
-	return rtsync_sem_wait(*(int *)arg);
 }
 
 static void test_other_processes(void)

@@ -62,7 +62,7 @@ static int post_later(void *arg)
 	return rtsync_sem_post(l->fd, 1, NULL);
 }
 
-/* Another process posts fds[which] after POST_AFTER_MS. */
+/* Another process posts fd after POST_AFTER_MS. */
 static pid_t start_poster(int fd)
 {
 	struct later l = { .fd = fd, .delay_ms = POST_AFTER_MS };
