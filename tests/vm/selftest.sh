@@ -12,6 +12,7 @@ SELFTEST_PROGRAMS=(tap_pass tap_fail tap_crash)
 SELFTEST_MODULES=(warn_on_load panic_on_load)
 SELFTEST_TIMEOUT=300	# a boot that is meant to finish
 SELFTEST_HANG_TIMEOUT=60	# the boot that is meant to hang
+SELFTEST_IDLE_LIMIT=20	# the boot that is meant to go silent
 
 # selftest_build: the static TAP programs (with the integration tests' TAP
 # helper) and the misbehaving modules for the current kernel.
@@ -32,7 +33,8 @@ selftest_build() {
 
 # selftest_boot NAME LIMIT PLAN_LINE...: boot the current kernel with the
 # self-test programs and modules and this plan; the verdict's output goes to
-# SELFTEST_VERDICT (computed in a subshell, so it is not tallied).
+# SELFTEST_VERDICT (computed in a subshell, so it is not tallied). Set
+# BOOT_IDLE_LIMIT for the call to have silence checked too.
 selftest_boot() {
 	local name=$1 limit=$2 dir module
 	shift 2
@@ -46,7 +48,7 @@ selftest_boot() {
 	printf '%s\n' "$@" >"$dir/root/rtsync/plan"
 	initramfs_pack "$dir/root" "$dir/initramfs.cpio.gz"
 	rm -rf "$dir/root"
-	vm_boot "$dir" "$dir/initramfs.cpio.gz" "$limit" || true
+	BOOT_WATCH=none vm_boot "$dir" "$dir/initramfs.cpio.gz" "$limit" || true
 	SELFTEST_VERDICT=$(vm_verdict "$KNAME" "$dir" || true)
 	SELFTEST_BOOT_DIR=$dir
 }
@@ -113,10 +115,20 @@ panic_fails() {
 		verdict_has_match "^FAIL $SELFTEST_KERNEL/insmod: did not finish"
 }
 
+# The guest must have reached the hang, not merely booted slowly.
+reached_hang() {
+	tr -d '\r' <"$SELFTEST_BOOT_DIR/results.log" | grep -qx '# hanging on purpose'
+}
+
 hang_fails() {
-	# The guest must have reached the hang, not merely booted slowly.
-	tr -d '\r' <"$SELFTEST_BOOT_DIR/results.log" | grep -qx '# hanging on purpose' &&
+	reached_hang &&
 		verdict_has_match "^FAIL $SELFTEST_KERNEL: guest did not finish its plan \(killed at the $SELFTEST_HANG_TIMEOUT s time limit" &&
+		[ "$(verdict_count "^FAIL $SELFTEST_KERNEL: kernel log")" -eq 0 ]
+}
+
+silence_fails() {
+	reached_hang &&
+		verdict_has_match "^FAIL $SELFTEST_KERNEL: guest did not finish its plan \(killed after $SELFTEST_IDLE_LIMIT s without results output" &&
 		[ "$(verdict_count "^FAIL $SELFTEST_KERNEL: kernel log")" -eq 0 ]
 }
 
@@ -151,6 +163,10 @@ selftest_run() {
 
 	selftest_boot hang "$SELFTEST_HANG_TIMEOUT" "hang"
 	expect "fails on a hang" hang_fails
+
+	# Well within the hard limit, so only the silence can end this one.
+	BOOT_IDLE_LIMIT=$SELFTEST_IDLE_LIMIT selftest_boot silence "$SELFTEST_TIMEOUT" "hang"
+	expect "fails on a guest that stops producing output" silence_fails
 
 	say "self-test finished in $(elapsed_since "$started") s"
 }

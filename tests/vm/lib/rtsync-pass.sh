@@ -5,10 +5,16 @@
 
 INTEGRATION_BIN=$TOP/tests/integration/bin
 
-# Hard limit of a boot that runs the integration tests, and the limit of
-# each program inside it (a stuck program is killed and the rest still run).
-PASS_TIMEOUT=${RTSYNC_VM_TIMEOUT:-600}
+# Time limits of a boot that runs the integration tests:
+# - each program is killed by the guest after TEST_TIMEOUT s, and the rest
+#   still run;
+# - a guest silent for longer than that (plus time to boot and clean up)
+#   is stuck and killed (vm_boot's BOOT_IDLE_LIMIT);
+# - the whole boot may take PASS_TIMEOUT s, by default 10 minutes plus one
+#   per program, so a long but progressing run is not cut short.
 TEST_TIMEOUT=${RTSYNC_TEST_TIMEOUT:-300}
+PASS_IDLE_LIMIT=$((TEST_TIMEOUT + 120))
+PASS_TIMEOUT=${RTSYNC_VM_TIMEOUT:-}
 
 # build_userspace: librtsync and the static test programs (`make lib tests`);
 # a failure is recorded as a failed test.
@@ -47,7 +53,8 @@ build_rtsync_module() {
 #   --label NAME      first part of the test names (default: KERNEL), to
 #                     tell two passes on one kernel apart
 #   --append WORDS    kernel command line words, e.g. preempt=full
-#   --timeout SECS    hard limit of the boot (default $PASS_TIMEOUT)
+#   --timeout SECS    hard limit of the boot (default: PASS_TIMEOUT, or
+#                     600 s plus 60 s per program)
 #   --list FILE       the programs to run, one name a line, from
 #                     $INTEGRATION_BIN (default tests.list there; none if
 #                     FILE does not exist)
@@ -55,10 +62,10 @@ build_rtsync_module() {
 #   --before LINE     a plan line between loading rtsync.ko and the programs
 #                     (e.g. loading a KUnit module given with --file)
 #   --after LINE      a plan line after the programs (e.g. a kmemleak scan)
-#   --show            print the guest's results output before the verdict
+#   --show            print the guest's results output as it comes
 rtsync_pass() {
 	local label="" append=() limit=$PASS_TIMEOUT list=$INTEGRATION_BIN/tests.list
-	local files=() before=() after=() show=0 dir name
+	local files=() before=() after=() watch=steps dir name
 
 	while [ $# -gt 1 ]; do
 		case $1 in
@@ -69,7 +76,7 @@ rtsync_pass() {
 		--file) files+=("$2" "$3"); shift 3 ;;
 		--before) before+=("$2"); shift 2 ;;
 		--after) after+=("$2"); shift 2 ;;
-		--show) show=1; shift ;;
+		--show) watch=all; shift ;;
 		*) die "rtsync_pass: unknown option $1" ;;
 		esac
 	done
@@ -101,14 +108,10 @@ rtsync_pass() {
 		[ ${#after[@]} -eq 0 ] || printf '%s\n' "${after[@]}"
 	} >"$dir/plan"
 	cp "$dir/plan" "$dir/root/rtsync/plan"
+	[ -n "$limit" ] || limit=$((600 + 60 * $(grep -c '^test ' "$dir/plan" || true)))
 	initramfs_pack "$dir/root" "$dir/initramfs.cpio.gz"
 	rm -rf "$dir/root"	# the archive holds all of it
 
-	vm_boot "$dir" "$dir/initramfs.cpio.gz" "$limit" "${append[@]}" || true
-	if [ "$show" -eq 1 ]; then
-		echo "---- guest results output ($dir/results.log) ----"
-		tr -d '\r' <"$dir/results.log"
-		echo "---- end of guest output ----"
-	fi
+	BOOT_WATCH=$watch BOOT_IDLE_LIMIT=$PASS_IDLE_LIMIT vm_boot "$dir" "$dir/initramfs.cpio.gz" "$limit" "${append[@]}" || true
 	vm_verdict "$label" "$dir" || true
 }

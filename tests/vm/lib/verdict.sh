@@ -13,11 +13,15 @@ verdict_lines() {
 	if ! tr -d '\r' <"$dir/results.log" | grep -qx '### done'; then
 		status=$(cat "$dir/qemu.status" 2>/dev/null || echo unknown)
 		limit=$(cat "$dir/limit" 2>/dev/null || echo '?')
-		case $status in
-		124 | 137) why="killed at the $limit s time limit: a hang or a very slow guest" ;;
-		0) why="the guest stopped early: a panic, a triple fault or a crash of /init" ;;
-		*) why="QEMU exited with status $status" ;;
-		esac
+		if [ -f "$dir/stalled" ]; then
+			why="killed after $(cat "$dir/stalled") s without results output: a test stuck beyond its own time limit, or a hung kernel"
+		else
+			case $status in
+			124 | 137) why="killed at the $limit s time limit: a hang or a very slow guest" ;;
+			0) why="the guest stopped early: a panic, a triple fault or a crash of /init" ;;
+			*) why="QEMU exited with status $status" ;;
+			esac
+		fi
 		echo "FAIL $label: guest did not finish its plan ($why)"
 		tail -n 15 "$dir/console.log" | tr -d '\r' | sed 's/^/    | /'
 	fi
