@@ -60,7 +60,7 @@ vm_boot() {
 	local cmd=(
 		timeout --kill-after=10 "$limit"
 		qemu-system-x86_64 -accel tcg -smp 2 -m 2G
-		-display none -no-reboot -monitor none
+		-display none -no-reboot -monitor none -nic none
 		-serial "file:$dir/console.log" -serial "file:$dir/results.log"
 		-kernel "$VMLINUZ" -initrd "$initramfs"
 		-append "$append"
