@@ -137,7 +137,8 @@ int main(void)
 			printf("P%d failed or hung\n", i + 1);
 			failed = 1;
 		}
-	printf("        time  event                             who is inside\n");
+	/* Column heads over timeline_print()'s time and log_move()'s text. */
+	printf("  %11s  %-35s%s\n", "time", "event", "who is inside");
 	timeline_print(&pl->tl);
 	printf("\n");
 
