@@ -291,7 +291,7 @@ static void test_spinning_owner(enum spin_mode mode, int attempt)
 		[SPIN_SIGNAL] = "running owner, SIGUSR1 to the waiter",
 		[SPIN_KILL] = "running owner, SIGKILL to the waiter",
 	};
-	const char *label = strf("%s (%d)", labels[mode], attempt);
+	char label[64];
 	struct spin *s = shared_mem(sizeof(*s));
 	struct rtsync_mutex_status st;
 	int wcode, ocode;
@@ -299,6 +299,7 @@ static void test_spinning_owner(enum spin_mode mode, int attempt)
 	char name[64];
 	pid_t opid, wpid;
 
+	snprintf(label, sizeof(label), "%s (%d)", labels[mode], attempt);
 	s->fd = new_mutex(name, sizeof(name), "spin", 0);
 	s->mode = mode;
 	opid = start_child(spin_owner, s);
