@@ -10,13 +10,14 @@ set -euo pipefail
 
 run_begin demo
 "$VM_DIR/deps.sh"
-build_userspace || true
+userspace_built=0
+build_userspace && userspace_built=1
 
 demo_list=$INTEGRATION_BIN/demo.list
-if [ -f "$demo_list" ]; then
+if [ "$userspace_built" -eq 1 ] && [ -f "$demo_list" ]; then
 	rtsync_pass --show --list "$demo_list" stock
 else
-	rtsync_pass --show --list /dev/null \
+	rtsync_pass --show --no-programs \
 		--after "sh ls -l /dev/rtsync" \
 		--after "sh grep -H . /sys/module/rtsync/parameters/*" stock
 fi

@@ -96,7 +96,8 @@ vm_boot() {
 	else
 		say "$KNAME kernel finished in $(elapsed_since "$started") s"
 	fi
-	if [ "$status" -ne 0 ] && [ -s "$dir/qemu.stderr" ]; then
+	# QEMU's own complaints, less the note that the time limit killed it.
+	if [ "$status" -ne 0 ] && grep -qv 'terminating on signal' "$dir/qemu.stderr"; then
 		show_tail "$dir/qemu.stderr" 10
 	fi
 	return "$status"

@@ -58,6 +58,8 @@ build_rtsync_module() {
 #   --list FILE       the programs to run, one name a line, from
 #                     $INTEGRATION_BIN (default tests.list there; none if
 #                     FILE does not exist)
+#   --no-programs     run no test programs (their build failed: the old
+#                     binaries must not stand in for them)
 #   --file SRC DEST   one more file (or directory) in the guest
 #   --before LINE     a plan line between loading rtsync.ko and the programs
 #                     (e.g. loading a KUnit module given with --file)
@@ -73,6 +75,7 @@ rtsync_pass() {
 		--append) append+=("$2"); shift 2 ;;
 		--timeout) limit=$2; shift 2 ;;
 		--list) list=$2; shift 2 ;;
+		--no-programs) list=""; shift ;;
 		--file) files+=("$2" "$3"); shift 3 ;;
 		--before) before+=("$2"); shift 2 ;;
 		--after) after+=("$2"); shift 2 ;;
@@ -90,7 +93,9 @@ rtsync_pass() {
 	dir=$RUN_DIR/$label
 	initramfs_begin "$dir/root"
 	initramfs_add "$dir/root" "$(kmod_dir rtsync)/rtsync.ko" /rtsync/rtsync.ko
-	[ ! -d "$INTEGRATION_BIN" ] || initramfs_add "$dir/root" "$INTEGRATION_BIN" /rtsync/tests
+	if [ -n "$list" ] && [ -d "$INTEGRATION_BIN" ]; then
+		initramfs_add "$dir/root" "$INTEGRATION_BIN" /rtsync/tests
+	fi
 	set -- "${files[@]}"
 	while [ $# -gt 0 ]; do
 		initramfs_add "$dir/root" "$1" "$2"
@@ -100,7 +105,7 @@ rtsync_pass() {
 		echo "timeout $TEST_TIMEOUT"
 		echo "insmod /rtsync/rtsync.ko rtsync.ko"
 		[ ${#before[@]} -eq 0 ] || printf '%s\n' "${before[@]}"
-		if [ -f "$list" ]; then
+		if [ -n "$list" ] && [ -f "$list" ]; then
 			while read -r name; do
 				[ -z "$name" ] || echo "test $name"
 			done <"$list"
