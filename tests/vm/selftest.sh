@@ -50,6 +50,7 @@ selftest_boot() {
 	rm -rf "$dir/root"
 	BOOT_WATCH=none vm_boot "$dir" "$dir/initramfs.cpio.gz" "$limit" || true
 	SELFTEST_VERDICT=$(vm_verdict "$KNAME" "$dir" || true)
+	rm -f "$dir/initramfs.cpio.gz"	# built afresh by every run
 	SELFTEST_BOOT_DIR=$dir
 }
 

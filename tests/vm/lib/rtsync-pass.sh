@@ -118,5 +118,9 @@ rtsync_pass() {
 	rm -rf "$dir/root"	# the archive holds all of it
 
 	BOOT_WATCH=$watch BOOT_IDLE_LIMIT=$PASS_IDLE_LIMIT vm_boot "$dir" "$dir/initramfs.cpio.gz" "$limit" "${append[@]}" || true
-	vm_verdict "$label" "$dir" || true
+	# A failed boot keeps its initramfs, to be booted again by hand
+	# (qemu.cmd); a good one frees the space.
+	if vm_verdict "$label" "$dir"; then
+		rm -f "$dir/initramfs.cpio.gz"
+	fi
 }
