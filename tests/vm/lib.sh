@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 #
-# Shell library of rtsync's VM test harness, sourced by check.sh, demo.sh,
-# bench.sh and deps.sh. It only defines variables and functions; each concern
+# Shell library of rtsync's VM test harness, sourced by check.sh, demo.sh
+# and deps.sh. It only defines variables and functions; each concern
 # lives in its own file under lib/:
 #   kernels.sh    which kernels exist and where their pieces are
 #   kmod.sh       building external modules per kernel, in the cache
