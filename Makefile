@@ -18,10 +18,10 @@ export PREFIX DESTDIR
 
 TOP := $(CURDIR)
 
-.PHONY: all module lib tools tests check check-quick demo bench deps install \
-	uninstall clean
+.PHONY: all module lib tools tests demos check check-quick demo bench deps \
+	install uninstall clean
 
-all: module lib tools tests
+all: module lib tools tests demos
 
 module:
 	@if [ -z "$(KDIR)" ] || [ ! -d "$(KDIR)" ]; then \
@@ -38,20 +38,23 @@ tools: lib
 tests: lib
 	$(MAKE) -C tests/integration
 
+demos: lib
+	$(MAKE) -C tests/demo
+
 deps:
-	tests/vm/deps.sh
+	@tests/vm/deps.sh
 
 check:
-	tests/vm/check.sh
+	@tests/vm/check.sh
 
 check-quick:
-	tests/vm/check.sh --quick
+	@tests/vm/check.sh --quick
 
 demo:
-	tests/vm/demo.sh
+	@tests/vm/demo.sh
 
 bench:
-	tests/vm/bench.sh
+	@tests/vm/bench.sh
 
 install: all
 	$(MAKE) -C $(KDIR) M=$(TOP) INSTALL_MOD_PATH=$(DESTDIR) \
@@ -69,3 +72,4 @@ clean:
 	$(MAKE) -C userspace/lib clean
 	$(MAKE) -C userspace/tools clean
 	$(MAKE) -C tests/integration clean
+	$(MAKE) -C tests/demo clean
