@@ -241,11 +241,16 @@ static int __init rtsync_init(void)
 	ret = rtsync_owner_init();
 	if (ret)
 		goto err_registry;
-	ret = misc_register(&rtsync_misc);
+	ret = rtsync_procfs_init();
 	if (ret)
 		goto err_owner;
+	ret = misc_register(&rtsync_misc);
+	if (ret)
+		goto err_procfs;
 	return 0;
 
+err_procfs:
+	rtsync_procfs_exit();
 err_owner:
 	rtsync_owner_exit();
 err_registry:
@@ -260,6 +265,7 @@ err_registry:
 static void __exit rtsync_exit(void)
 {
 	misc_deregister(&rtsync_misc);
+	rtsync_procfs_exit();
 	rtsync_owner_exit();
 	rtsync_registry_exit();
 }

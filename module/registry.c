@@ -28,6 +28,7 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/rhashtable.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include "rtsync.h"
@@ -58,6 +59,7 @@ struct rtsync_user {
  * registry fields of every object (see struct rtsync_object).
  */
 static DEFINE_MUTEX(rtsync_registry_lock);
+static LIST_HEAD(rtsync_linked_objects);
 static DEFINE_HASHTABLE(rtsync_users, 6);
 static unsigned int rtsync_nr_objects;
 static struct workqueue_struct *rtsync_free_wq;
@@ -265,6 +267,7 @@ static int rtsync_object_link_new(struct rtsync_object *obj)
 		hash_add(rtsync_users, &new_user->node, __kuid_val(new_user->uid));
 	u->count++;
 	obj->user = u;
+	list_add_tail(&obj->list_node, &rtsync_linked_objects);
 	obj->linked = true;
 	rtsync_nr_objects++;
 	/* The name's reference; the caller keeps the one from kref_init. */
@@ -341,6 +344,7 @@ static void rtsync_unlink_locked(struct rtsync_object *obj)
 {
 	lockdep_assert_held(&rtsync_registry_lock);
 	rhashtable_remove_fast(&rtsync_names, &obj->node, rtsync_name_params);
+	list_del(&obj->list_node);
 	WRITE_ONCE(obj->linked, false);
 }
 
@@ -409,6 +413,33 @@ void rtsync_registry_flush(void)
 	flush_workqueue(rtsync_free_wq);
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_registry_flush);
+
+/*
+ * Iteration over the linked objects for /proc/rtsync (seq_file order):
+ * start takes the registry lock and stop drops it, so the listing is one
+ * consistent snapshot per read() chunk and objects cannot go away under it.
+ */
+struct list_head *rtsync_registry_seq_start(loff_t *pos)
+{
+	mutex_lock(&rtsync_registry_lock);
+	return seq_list_start_head(&rtsync_linked_objects, *pos);
+}
+
+struct list_head *rtsync_registry_seq_next(struct list_head *v, loff_t *pos)
+{
+	return seq_list_next(v, &rtsync_linked_objects, pos);
+}
+
+void rtsync_registry_seq_stop(void)
+{
+	mutex_unlock(&rtsync_registry_lock);
+}
+
+/* True for the list head that rtsync_registry_seq_start() may return. */
+bool rtsync_registry_seq_is_head(struct list_head *v)
+{
+	return v == &rtsync_linked_objects;
+}
 
 int rtsync_registry_init(void)
 {

@@ -99,6 +99,8 @@ struct rtsync_user;
  * @ref:       see the top of this file.
  * @type:      RTSYNC_TYPE_*; constant.
  * @node:      entry in the name table while linked. Registry lock.
+ * @list_node: entry in the list of linked objects (for /proc/rtsync).
+ *             Registry lock.
  * @linked:    the name still refers to this object. Registry lock; read
  *             locklessly for INFO.
  * @cuid, @cgid: creator; constant.
@@ -112,6 +114,7 @@ struct rtsync_object {
 	struct kref ref;
 	u32 type;
 	struct rhash_head node;
+	struct list_head list_node;
 	bool linked;
 	kuid_t cuid;
 	kgid_t cgid;
@@ -157,6 +160,14 @@ void rtsync_object_get(struct rtsync_object *obj);
 void rtsync_object_put(struct rtsync_object *obj);
 unsigned int rtsync_object_count(void);
 void rtsync_registry_flush(void);
+struct list_head *rtsync_registry_seq_start(loff_t *pos);
+struct list_head *rtsync_registry_seq_next(struct list_head *v, loff_t *pos);
+void rtsync_registry_seq_stop(void);
+bool rtsync_registry_seq_is_head(struct list_head *v);
+
+/* procfs.c */
+int rtsync_procfs_init(void);
+void rtsync_procfs_exit(void);
 
 /* owner.c */
 struct rtsync_thread *rtsync_thread_current(bool create);

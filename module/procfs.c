@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/rtsync: one line per named object, like /proc/sysvipc/sem.
+ *
+ * Columns (whitespace-separated; '-' where a column does not apply to the
+ * type; a stable format, documented in docs/design.md):
+ *   type      mutex or sem
+ *   mode      permission bits, octal
+ *   uid gid   owner, in the reader's user namespace
+ *   cuid cgid creator, same
+ *   tid pid   mutex owner thread and process in the reader's pid
+ *             namespace (0: free or not visible)
+ *   flags     RTSYNC_MINFO_* or RTSYNC_SINFO_* bits, hex
+ *   value max semaphore count and maximum
+ *   waiters   threads sleeping on the object
+ *   name      last, with space, tab, newline and backslash as \ooo
+ */
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/user_namespace.h>
+#include "rtsync.h"
+
+#define RTSYNC_PROC_HEADER \
+	"type  mode uid gid cuid cgid tid pid flags value max waiters name\n"
+
+static void *rtsync_proc_start(struct seq_file *m, loff_t *pos)
+{
+	return rtsync_registry_seq_start(pos);
+}
+
+static void *rtsync_proc_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	return rtsync_registry_seq_next(v, pos);
+}
+
+static void rtsync_proc_stop(struct seq_file *m, void *v)
+{
+	rtsync_registry_seq_stop();
+}
+
+static void rtsync_proc_show_mutex(struct seq_file *m, struct rtsync_object *obj)
+{
+	struct rtsync_mutex_info info;
+
+	rtsync_mutex_get_info(&obj->mutex, &info);
+	seq_printf(m, " %u %u 0x%02x - - %u ", info.owner_tid, info.owner_pid,
+		   info.flags, info.waiters);
+}
+
+static void rtsync_proc_show_sem(struct seq_file *m, struct rtsync_object *obj)
+{
+	struct rtsync_sem_info info;
+
+	rtsync_sem_get_info(&obj->sem, &info);
+	seq_printf(m, " - - 0x%02x %u %u %u ", info.flags, info.value, info.max,
+		   info.waiters);
+}
+
+static int rtsync_proc_show(struct seq_file *m, void *v)
+{
+	struct user_namespace *ns = seq_user_ns(m);
+	struct rtsync_object *obj;
+
+	if (rtsync_registry_seq_is_head(v)) {
+		seq_puts(m, RTSYNC_PROC_HEADER);
+		return 0;
+	}
+	obj = list_entry(v, struct rtsync_object, list_node);
+	seq_printf(m, "%-5s %04o %u %u %u %u",
+		   obj->type == RTSYNC_TYPE_MUTEX ? "mutex" : "sem",
+		   obj->mode, from_kuid_munged(ns, obj->uid),
+		   from_kgid_munged(ns, obj->gid),
+		   from_kuid_munged(ns, obj->cuid),
+		   from_kgid_munged(ns, obj->cgid));
+	if (obj->type == RTSYNC_TYPE_MUTEX)
+		rtsync_proc_show_mutex(m, obj);
+	else
+		rtsync_proc_show_sem(m, obj);
+	seq_escape(m, obj->name, " \t\n\\");
+	seq_putc(m, '\n');
+	return 0;
+}
+
+static const struct seq_operations rtsync_proc_ops = {
+	.start	= rtsync_proc_start,
+	.next	= rtsync_proc_next,
+	.stop	= rtsync_proc_stop,
+	.show	= rtsync_proc_show,
+};
+
+int rtsync_procfs_init(void)
+{
+	if (!proc_create_seq("rtsync", 0444, NULL, &rtsync_proc_ops))
+		return -ENOMEM;
+	return 0;
+}
+
+void rtsync_procfs_exit(void)
+{
+	remove_proc_entry("rtsync", NULL);
+}
