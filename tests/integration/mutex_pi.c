@@ -17,10 +17,10 @@
 #define BOOST_WAIT_MS	10000
 
 /*
- * One participant: optionally locks "hold" and reports, then optionally
- * locks "want" (sleeping) and reports, then waits to be released, unlocks
- * both and waits for permission to exit (so the parent can still read its
- * priority after the unlock).
+ * One participant: optionally locks "hold" and reports; optionally, when
+ * told to go, locks "want" (sleeping) and reports; then, when told to
+ * release, unlocks both and waits for permission to exit (so the parent
+ * can still read its priority after the unlock).
  */
 struct task {
 	int hold;		/* fd to lock first, or -1 */
@@ -36,11 +36,12 @@ struct task {
 	int prio_after_want;	/* of observe, read right after want returned */
 	int unlock_ret;
 	volatile int held;	/* hold is locked */
+	volatile int go;	/* parent: lock want now */
 	volatile int wanting;	/* about to lock want */
 	volatile int wanted;	/* want returned */
 	volatile int release;	/* parent: unlock now */
 	volatile int released;
-	volatile int may_exit;
+	volatile int may_exit;	/* parent: done reading our priority */
 };
 
 static int task_main(void *arg)
@@ -61,7 +62,7 @@ static int task_main(void *arg)
 		t->hold_ret = rtsync_mutex_lock(t->hold);
 	flag_set(&t->held, 1);
 	if (t->want >= 0) {
-		flag_wait(&t->release, 2, 60000);	/* 2: go lock want */
+		flag_wait(&t->go, 1, 60000);
 		flag_set(&t->wanting, 1);
 		if (t->timed_ms) {
 			deadline = ns_to_ts(now_ns(CLOCK_MONOTONIC) +
@@ -113,7 +114,7 @@ static pid_t start_task(struct task *t)
 /* Let a task's "want" lock begin; returns 0 if it cannot run as FIFO. */
 static int let_want(struct task *t)
 {
-	flag_set(&t->release, 2);
+	flag_set(&t->go, 1);
 	flag_wait(&t->wanting, 1, 30000);
 	return t->fifo_err == 0;
 }
@@ -122,6 +123,7 @@ static void finish_task(struct task *t, pid_t pid, const char *who)
 {
 	char what[96];
 
+	flag_set(&t->go, 1);
 	flag_set(&t->release, 1);
 	flag_set(&t->may_exit, 1);
 	snprintf(what, sizeof(what), "%s exited cleanly", who);
@@ -133,8 +135,8 @@ static void finish_task(struct task *t, pid_t pid, const char *who)
 static void release_task(struct task *t, const char *who)
 {
 	flag_set(&t->release, 1);
-	ok(flag_wait(&t->released, 1, 30000), "%s unlocked", who);
-	is_errno(t->unlock_ret, 0, who);
+	ok(flag_wait(&t->released, 1, 30000), "%s: released its locks", who);
+	is_errno(t->unlock_ret, 0, strf("%s: unlock", who));
 }
 
 static int fifo_unavailable(struct task *t)
@@ -177,7 +179,7 @@ static void test_direct(void)
 	   BOOSTED, WAITER_RTPRIO, prio);
 	ok(mutex_status(fd).waiters == 1, "direct: INFO shows the waiter");
 
-	release_task(owner, "direct: owner unlocks");
+	release_task(owner, "direct: owner");
 	ok(flag_wait(&waiter->wanted, 1, 30000), "direct: waiter's LOCK returned");
 	is_errno(waiter->want_ret, 0, "direct: waiter acquired");
 	prio = wait_prio(opid, owner->tid, PRIO_NORMAL, 5000);
@@ -215,8 +217,8 @@ static void test_chain(void)
 	cpid = start_task(c);
 	if (!let_want(c) || fifo_unavailable(c)) {
 		skip("SCHED_FIFO not permitted", "chain: A and B boosted");
-		release_task(a, "chain: A unlocks m1");
-		release_task(b, "chain: B unlocks m1 and m2");
+		release_task(a, "chain: A");
+		release_task(b, "chain: B");
 		goto out;
 	}
 	prio = wait_prio(bpid, b->tid, BOOSTED, BOOST_WAIT_MS);
@@ -227,13 +229,13 @@ static void test_chain(void)
 	   "chain: A (holds m1, B waits) is boosted transitively to %d (got %d)",
 	   BOOSTED, prio);
 
-	release_task(a, "chain: A unlocks m1");
+	release_task(a, "chain: A");
 	ok(flag_wait(&b->wanted, 1, 30000), "chain: B's LOCK of m1 returned");
 	is_errno(b->want_ret, 0, "chain: B acquired m1");
 	prio = wait_prio(apid, a->tid, PRIO_NORMAL, 5000);
 	ok(prio == PRIO_NORMAL, "chain: A back to %d (got %d)", PRIO_NORMAL,
 	   prio);
-	release_task(b, "chain: B unlocks m1 and m2");
+	release_task(b, "chain: B");
 	ok(flag_wait(&c->wanted, 1, 30000), "chain: C's LOCK of m2 returned");
 	is_errno(c->want_ret, 0, "chain: C acquired m2");
 	prio = wait_prio(bpid, b->tid, PRIO_NORMAL, 5000);
@@ -283,7 +285,7 @@ static void test_timed(void)
 	   "timed: the owner still holds it, no waiter left (owner %d waiters %u)",
 	   (int)st.owner_pid, st.waiters);
 out:
-	release_task(owner, "timed: owner unlocks");
+	release_task(owner, "timed: owner");
 	finish_task(waiter, wpid, "timed: waiter");
 	finish_task(owner, opid, "timed: owner");
 	drop_mutex(fd, name);
