@@ -59,8 +59,14 @@ static long rtsync_obj_ioctl(struct file *file, unsigned int cmd,
 {
 	struct rtsync_object *obj = file->private_data;
 	void __user *argp = (void __user *)arg;
+	struct rtsync_setperm_args perm;
 	long ret;
 
+	if (cmd == RTSYNC_IOC_SETPERM) {
+		if (copy_from_user(&perm, argp, sizeof(perm)))
+			return -EFAULT;
+		return rtsync_registry_setperm(obj, &perm);
+	}
 	if (obj->type == RTSYNC_TYPE_MUTEX)
 		ret = rtsync_mutex_ioctl(obj, cmd, argp);
 	else

@@ -18,7 +18,8 @@
  * Permissions follow SysV IPC (ipc/util.c: ipcperms): opening needs read
  * and write permission for the caller's class (owner or creator uid, then
  * group, then other) unless it has CAP_IPC_OWNER; unlinking needs the
- * owner's or creator's uid, or CAP_SYS_ADMIN.
+ * owner's or creator's uid, or CAP_SYS_ADMIN, and so does changing the
+ * owner or mode (SETPERM, as IPC_SET).
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -156,7 +157,8 @@ static int rtsync_may_open(const struct rtsync_object *obj)
 	return 0;
 }
 
-static int rtsync_may_unlink(const struct rtsync_object *obj)
+/* May the caller unlink @obj or change its permissions? */
+static int rtsync_may_change(const struct rtsync_object *obj)
 {
 	kuid_t euid = current_euid();
 
@@ -364,7 +366,7 @@ int rtsync_registry_unlink(const char *name)
 	if (!obj) {
 		ret = -ENOENT;
 	} else {
-		ret = rtsync_may_unlink(obj);
+		ret = rtsync_may_change(obj);
 		if (!ret)
 			rtsync_unlink_locked(obj);
 	}
@@ -375,6 +377,52 @@ int rtsync_registry_unlink(const char *name)
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_registry_unlink);
+
+/**
+ * rtsync_registry_setperm - change an object's owner and mode (SysV IPC_SET)
+ * @obj:  the object
+ * @args: copied from user space
+ *
+ * Return: 0, -EINVAL (bad mode, non-zero pad, or an id that does not map
+ * into the kernel), -EPERM (caller is neither owner, creator nor
+ * CAP_SYS_ADMIN); on error nothing changes.
+ */
+int rtsync_registry_setperm(struct rtsync_object *obj,
+			    const struct rtsync_setperm_args *args)
+{
+	struct user_namespace *ns = current_user_ns();
+	kuid_t uid = INVALID_UID;
+	kgid_t gid = INVALID_GID;
+	int ret;
+
+	if (args->pad)
+		return -EINVAL;
+	if (args->mode != RTSYNC_PERM_KEEP && args->mode & ~0777)
+		return -EINVAL;
+	if (args->uid != RTSYNC_PERM_KEEP) {
+		uid = make_kuid(ns, args->uid);
+		if (!uid_valid(uid))
+			return -EINVAL;
+	}
+	if (args->gid != RTSYNC_PERM_KEEP) {
+		gid = make_kgid(ns, args->gid);
+		if (!gid_valid(gid))
+			return -EINVAL;
+	}
+
+	mutex_lock(&rtsync_registry_lock);
+	ret = rtsync_may_change(obj);
+	if (!ret) {
+		if (uid_valid(uid))
+			obj->uid = uid;
+		if (gid_valid(gid))
+			obj->gid = gid;
+		if (args->mode != RTSYNC_PERM_KEEP)
+			obj->mode = args->mode;
+	}
+	mutex_unlock(&rtsync_registry_lock);
+	return ret;
+}
 
 /**
  * rtsync_registry_unlink_object - undo the creation of @obj

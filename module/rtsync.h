@@ -155,6 +155,8 @@ struct rtsync_object *rtsync_registry_open(const char *name, u32 type,
 					   const struct rtsync_create_params *p,
 					   bool *created);
 int rtsync_registry_unlink(const char *name);
+int rtsync_registry_setperm(struct rtsync_object *obj,
+			    const struct rtsync_setperm_args *args);
 void rtsync_registry_unlink_object(struct rtsync_object *obj);
 void rtsync_object_get(struct rtsync_object *obj);
 void rtsync_object_put(struct rtsync_object *obj);

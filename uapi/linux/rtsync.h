@@ -163,12 +163,35 @@ struct rtsync_sem_post_args {
 	__u32 prev;
 };
 
+/* rtsync_setperm_args: leave this field as it is (as chown(2)'s -1). */
+#define RTSYNC_PERM_KEEP	0xffffffffU
+
+/**
+ * struct rtsync_setperm_args - RTSYNC_IOC_SETPERM: change owner and mode
+ * @uid:  new owner uid (in the caller's user namespace), or RTSYNC_PERM_KEEP
+ * @gid:  new owner gid, or RTSYNC_PERM_KEEP
+ * @mode: new permission bits (<= 0777), or RTSYNC_PERM_KEEP
+ * @pad:  must be 0
+ *
+ * Allowed to the object's owner or creator and to CAP_SYS_ADMIN (as SysV
+ * IPC_SET); the creator ids never change.
+ */
+struct rtsync_setperm_args {
+	__u32 uid;
+	__u32 gid;
+	__u32 mode;
+	__u32 pad;
+};
+
 /* ioctls on /dev/rtsync */
 #define RTSYNC_IOC_VERSION	_IOR(RTSYNC_IOC_MAGIC, 0x00, __u32)
 #define RTSYNC_IOC_OPEN		_IOW(RTSYNC_IOC_MAGIC, 0x01, struct rtsync_open_args)
 #define RTSYNC_IOC_UNLINK	_IOW(RTSYNC_IOC_MAGIC, 0x02, struct rtsync_unlink_args)
 /* Validates nothing, changes nothing, returns 0: the syscall floor. */
 #define RTSYNC_IOC_NOP		_IO(RTSYNC_IOC_MAGIC, 0x03)
+
+/* ioctls on any object fd */
+#define RTSYNC_IOC_SETPERM	_IOW(RTSYNC_IOC_MAGIC, 0x30, struct rtsync_setperm_args)
 
 /* ioctls on a mutex fd */
 #define RTSYNC_IOC_MUTEX_LOCK	_IOW(RTSYNC_IOC_MAGIC, 0x10, struct rtsync_wait_args)

@@ -170,6 +170,17 @@ struct rtsync_sem_status {
 int rtsync_sem_info(int fd, struct rtsync_sem_status *st);
 
 /*
+ * rtsync_setperm - change an object's owner and permission bits, as
+ * IPC_SET does for SysV IPC objects; (uid_t)-1, (gid_t)-1 or (mode_t)-1
+ * leaves that part as it is. Later opens are checked against the new
+ * values; fds already open keep working.
+ * Returns 0 or: EPERM (caller is neither the object's owner, its creator
+ * nor CAP_SYS_ADMIN), EINVAL (mode above 0777, or an id that does not map
+ * into the kernel); nothing changes on error.
+ */
+int rtsync_setperm(int fd, uid_t uid, gid_t gid, mode_t mode);
+
+/*
  * rtsync_close - close an object fd (close(2))
  * Returns 0 or: EBADF, EINTR, EIO.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * What every object fd shares: the errno-preserving ioctl call, the
- * conversion of timed-wait arguments, and closing.
+ * conversion of timed-wait arguments, changing permissions, and closing.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -50,6 +50,18 @@ int rtsync__timed_wait_args(struct rtsync_wait_args *args, clockid_t clock,
 	args->clockid = (uint32_t)clock;
 	args->flags = RTSYNC_WAIT_TIMEOUT;
 	return 0;
+}
+
+int rtsync_setperm(int fd, uid_t uid, gid_t gid, mode_t mode)
+{
+	struct rtsync_setperm_args args = {
+		.uid = (uint32_t)uid,
+		.gid = (uint32_t)gid,
+		.mode = (uint32_t)mode,
+	};
+
+	/* (uid_t)-1, (gid_t)-1 and (mode_t)-1 are RTSYNC_PERM_KEEP. */
+	return rtsync__ioctl(fd, RTSYNC_IOC_SETPERM, &args);
 }
 
 int rtsync_close(int fd)
