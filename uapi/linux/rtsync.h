@@ -183,6 +183,31 @@ struct rtsync_setperm_args {
 	__u32 pad;
 };
 
+/*
+ * Errors, per ioctl (besides EBADF for a closed fd). Any ioctl number not
+ * listed for a file is ENOTTY; on an object fd, an ioctl of the other
+ * object type is EINVAL. Bad input changes nothing.
+ *
+ * VERSION     EFAULT
+ * NOP         -
+ * OPEN        EFAULT, EINVAL, ENAMETOOLONG, ENOENT, EEXIST, EACCES,
+ *             ENOSPC, ENOMEM, EMFILE, ENFILE, ENODEV (module unloading)
+ * UNLINK      EFAULT, EINVAL, ENAMETOOLONG, ENOENT, EPERM
+ * SETPERM     EFAULT, EINVAL, EPERM
+ * MUTEX_LOCK  EFAULT, EINVAL, EDEADLK, EAGAIN (recursion overflow),
+ *             EOWNERDEAD (acquired), ENOTRECOVERABLE, ETIMEDOUT, EINTR,
+ *             ENOMEM
+ * MUTEX_TRYLOCK  EBUSY, EDEADLK, EAGAIN, EOWNERDEAD (acquired),
+ *             ENOTRECOVERABLE, ENOMEM
+ * MUTEX_UNLOCK   EPERM
+ * MUTEX_CONSISTENT  EPERM, EINVAL
+ * MUTEX_INFO  EFAULT, ERANGE
+ * SEM_WAIT    EFAULT, EINVAL, ETIMEDOUT, EINTR, ENOMEM
+ * SEM_TRYWAIT EAGAIN
+ * SEM_POST    EFAULT, EINVAL, EOVERFLOW
+ * SEM_INFO    EFAULT, EINVAL, ERANGE
+ */
+
 /* ioctls on /dev/rtsync */
 #define RTSYNC_IOC_VERSION	_IOR(RTSYNC_IOC_MAGIC, 0x00, __u32)
 #define RTSYNC_IOC_OPEN		_IOW(RTSYNC_IOC_MAGIC, 0x01, struct rtsync_open_args)
