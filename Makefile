@@ -4,6 +4,8 @@
 #   make              module + library + CLI + static test programs
 #   make check        everything the tests need is installed, then the VM runs
 #   make check-quick  stock-kernel pass only
+#   make stress       long fuzzing, owner-death chaos and exclusion runs
+#   make bench        benchmarks against PI futex and POSIX/SysV semaphores
 #   make demo         boots a VM and shows rtsync working
 #   make install      module, headers, library, rtsync.pc, CLI, man pages
 #
@@ -18,8 +20,8 @@ export PREFIX DESTDIR
 
 TOP := $(CURDIR)
 
-.PHONY: all module lib tools tests demos check check-quick demo bench deps \
-	install uninstall clean
+.PHONY: all module lib tools tests demos check check-quick stress demo bench \
+	deps install uninstall clean
 
 all: module lib tools tests demos
 
@@ -49,6 +51,9 @@ check:
 
 check-quick:
 	@tests/vm/check.sh --quick
+
+stress:
+	@tests/vm/stress.sh
 
 demo:
 	@tests/vm/demo.sh
