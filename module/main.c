@@ -4,7 +4,8 @@
  *
  * This file: module init/exit, the misc device /dev/rtsync and its ioctls
  * (VERSION, OPEN, UNLINK, NOP), and the object file descriptors that OPEN
- * returns (anon inodes; their ioctls go to mutex.c or sem.c by type).
+ * returns (anon inodes; their ioctls go to mutex.c, sem.c or cond.c by
+ * type, except SETPERM, which is the registry's).
  *
  * Every ioctl copies its arguments in, validates all of them, and only then
  * changes state, so bad input changes nothing.
@@ -54,6 +55,29 @@ static int rtsync_name_from_user(char *name, u64 uptr)
 	return rtsync_name_valid(name, len);
 }
 
+static const struct file_operations rtsync_obj_fops;
+
+/**
+ * rtsync_object_fdget - the rtsync object behind a file descriptor
+ * @fd: the descriptor
+ * @f:  filled by fdget(); the caller must fdput() it after a non-error
+ *      return
+ *
+ * Return: the object (valid until fdput), or ERR_PTR(-EBADF) for a closed
+ * fd, ERR_PTR(-EINVAL) for a file that is not an rtsync object.
+ */
+struct rtsync_object *rtsync_object_fdget(int fd, struct fd *f)
+{
+	*f = fdget(fd);
+	if (!f->file)
+		return ERR_PTR(-EBADF);
+	if (f->file->f_op != &rtsync_obj_fops) {
+		fdput(*f);
+		return ERR_PTR(-EINVAL);
+	}
+	return f->file->private_data;
+}
+
 static long rtsync_obj_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
@@ -67,13 +91,20 @@ static long rtsync_obj_ioctl(struct file *file, unsigned int cmd,
 			return -EFAULT;
 		return rtsync_registry_setperm(obj, &perm);
 	}
-	if (obj->type == RTSYNC_TYPE_MUTEX)
+	switch (obj->type) {
+	case RTSYNC_TYPE_MUTEX:
 		ret = rtsync_mutex_ioctl(obj, cmd, argp);
-	else
+		break;
+	case RTSYNC_TYPE_SEM:
 		ret = rtsync_sem_ioctl(obj, cmd, argp);
+		break;
+	default:
+		ret = rtsync_cond_ioctl(obj, cmd, argp);
+		break;
+	}
 	if (ret != -ENOTTY)
 		return ret;
-	/* An rtsync ioctl meant for the other type is EINVAL, as in ntsync. */
+	/* An rtsync ioctl meant for another type is EINVAL, as in ntsync. */
 	switch (cmd) {
 	case RTSYNC_IOC_MUTEX_LOCK:
 	case RTSYNC_IOC_MUTEX_TRYLOCK:
@@ -84,6 +115,10 @@ static long rtsync_obj_ioctl(struct file *file, unsigned int cmd,
 	case RTSYNC_IOC_SEM_TRYWAIT:
 	case RTSYNC_IOC_SEM_POST:
 	case RTSYNC_IOC_SEM_INFO:
+	case RTSYNC_IOC_COND_WAIT:
+	case RTSYNC_IOC_COND_SIGNAL:
+	case RTSYNC_IOC_COND_BROADCAST:
+	case RTSYNC_IOC_COND_INFO:
 		return -EINVAL;
 	default:
 		return -ENOTTY;
@@ -115,6 +150,13 @@ static const struct file_operations rtsync_obj_fops = {
 	.llseek		= no_llseek,
 };
 
+/* Names of the object files, as /proc/PID/fd shows them. */
+static const char * const rtsync_type_names[] = {
+	[RTSYNC_TYPE_MUTEX]	= "[rtsync_mutex]",
+	[RTSYNC_TYPE_SEM]	= "[rtsync_sem]",
+	[RTSYNC_TYPE_COND]	= "[rtsync_cond]",
+};
+
 /* Validate OPEN's arguments other than the name. */
 static int rtsync_open_args_valid(const struct rtsync_open_args *args)
 {
@@ -122,19 +164,26 @@ static int rtsync_open_args_valid(const struct rtsync_open_args *args)
 		return -EINVAL;
 	if ((args->flags & RTSYNC_OPEN_EXCL) && !(args->flags & RTSYNC_OPEN_CREAT))
 		return -EINVAL;
-	if (args->type != RTSYNC_TYPE_MUTEX && args->type != RTSYNC_TYPE_SEM)
+	if (args->type != RTSYNC_TYPE_MUTEX && args->type != RTSYNC_TYPE_SEM &&
+	    args->type != RTSYNC_TYPE_COND)
 		return -EINVAL;
 	if (args->mode & ~0777)
 		return -EINVAL;
 	/* The creation fields count only when the call may create. */
 	if (!(args->flags & RTSYNC_OPEN_CREAT))
 		return 0;
-	if (args->type == RTSYNC_TYPE_MUTEX)
+	switch (args->type) {
+	case RTSYNC_TYPE_MUTEX:
 		return (args->mutex_flags & ~RTSYNC_MUTEX_RECURSIVE) ||
 		       args->sem_value || args->sem_max ? -EINVAL : 0;
-	return args->mutex_flags || !args->sem_max ||
-	       args->sem_max > RTSYNC_SEM_VALUE_MAX ||
-	       args->sem_value > args->sem_max ? -EINVAL : 0;
+	case RTSYNC_TYPE_SEM:
+		return args->mutex_flags || !args->sem_max ||
+		       args->sem_max > RTSYNC_SEM_VALUE_MAX ||
+		       args->sem_value > args->sem_max ? -EINVAL : 0;
+	default:
+		return args->mutex_flags || args->sem_value || args->sem_max ?
+		       -EINVAL : 0;
+	}
 }
 
 static long rtsync_ioctl_open(void __user *argp)
@@ -169,8 +218,7 @@ static long rtsync_ioctl_open(void __user *argp)
 		ret = PTR_ERR(obj);
 		goto err_fd;
 	}
-	file = anon_inode_getfile(args.type == RTSYNC_TYPE_MUTEX ?
-				  "[rtsync_mutex]" : "[rtsync_sem]",
+	file = anon_inode_getfile(rtsync_type_names[args.type],
 				  &rtsync_obj_fops, obj, O_RDWR | O_CLOEXEC);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);

@@ -139,17 +139,14 @@ int rtsync_mutex_trylock(struct rtsync_mutex *m)
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_mutex_trylock);
 
-/**
- * rtsync_mutex_lock - take @m, sleeping while another thread holds it
- * @m:        the mutex
- * @deadline: absolute deadline, or NULL to wait as long as it takes
- *
- * Return: 0, -EOWNERDEAD (acquired), -EDEADLK, -EAGAIN, -ENOTRECOVERABLE,
- * -ETIMEDOUT, -ERESTARTSYS (signal), -ENOMEM, -EOPNOTSUPP (timed wait in
- * a kernel thread).
+/*
+ * Take @m, sleeping if needed: interruptibly for LOCK, or only killably to
+ * take it back after a condition-variable wait (which must return holding
+ * it and so must ignore ordinary signals and the timeout's wake-up).
  */
-int rtsync_mutex_lock(struct rtsync_mutex *m,
-		      const struct rtsync_deadline *deadline)
+static int rtsync_mutex_lock_common(struct rtsync_mutex *m,
+				    const struct rtsync_deadline *deadline,
+				    bool interruptible)
 {
 	struct rtsync_timeout *timeout = NULL;
 	struct rtsync_thread *self;
@@ -174,7 +171,10 @@ int rtsync_mutex_lock(struct rtsync_mutex *m,
 	ret = rtsync_thread_block_on(self, m);
 	if (!ret) {
 		atomic_inc(&m->waiters);
-		ret = rt_mutex_lock_interruptible(&m->rtm);
+		if (interruptible)
+			ret = rt_mutex_lock_interruptible(&m->rtm);
+		else
+			ret = rt_mutex_lock_killable(&m->rtm);
 		atomic_dec(&m->waiters);
 		rtsync_thread_unblock(self, ret ? NULL : m);
 	}
@@ -186,7 +186,35 @@ int rtsync_mutex_lock(struct rtsync_mutex *m,
 		return ret;
 	return rtsync_mutex_acquired(self, m);
 }
+
+/**
+ * rtsync_mutex_lock - take @m, sleeping while another thread holds it
+ * @m:        the mutex
+ * @deadline: absolute deadline, or NULL to wait as long as it takes
+ *
+ * Return: 0, -EOWNERDEAD (acquired), -EDEADLK, -EAGAIN, -ENOTRECOVERABLE,
+ * -ETIMEDOUT, -ERESTARTSYS (signal), -ENOMEM, -EOPNOTSUPP (timed wait in
+ * a kernel thread).
+ */
+int rtsync_mutex_lock(struct rtsync_mutex *m,
+		      const struct rtsync_deadline *deadline)
+{
+	return rtsync_mutex_lock_common(m, deadline, true);
+}
 EXPORT_SYMBOL_IF_KUNIT(rtsync_mutex_lock);
+
+/**
+ * rtsync_mutex_relock - take @m back after a condition-variable wait
+ * @m: the mutex the caller released to wait (rtsync_mutex_check_wait())
+ *
+ * Only a fatal signal interrupts the sleep.
+ * Return: 0, -EOWNERDEAD (acquired), -ENOTRECOVERABLE, -EDEADLK (taking it
+ * would close a cycle), -ENOMEM, -ERESTARTSYS (fatal signal).
+ */
+int rtsync_mutex_relock(struct rtsync_mutex *m)
+{
+	return rtsync_mutex_lock_common(m, NULL, false);
+}
 
 /**
  * rtsync_mutex_unlock - release one level of @m
@@ -209,6 +237,20 @@ int rtsync_mutex_unlock(struct rtsync_mutex *m)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_mutex_unlock);
+
+/**
+ * rtsync_mutex_check_wait - may the caller release @m to wait on a condition?
+ * @m: the mutex
+ *
+ * Return: 0, -EPERM (caller is not the owner), -EINVAL (held more than
+ * once: one unlock would not release it).
+ */
+int rtsync_mutex_check_wait(struct rtsync_mutex *m)
+{
+	if (!rtsync_mutex_is_owner(m))
+		return -EPERM;
+	return m->recursion > 1 ? -EINVAL : 0;
+}
 
 /**
  * rtsync_mutex_consistent - mark @m repaired after EOWNERDEAD

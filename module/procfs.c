@@ -4,13 +4,13 @@
  *
  * Columns (whitespace-separated; '-' where a column does not apply to the
  * type; a stable format, documented in docs/design.md):
- *   type      mutex or sem
+ *   type      mutex, sem or cond
  *   mode      permission bits, octal
  *   uid gid   owner, in the reader's user namespace
  *   cuid cgid creator, same
  *   tid pid   mutex owner thread and process in the reader's pid
  *             namespace (0: free or not visible)
- *   flags     RTSYNC_MINFO_* or RTSYNC_SINFO_* bits, hex
+ *   flags     RTSYNC_MINFO_*, RTSYNC_SINFO_* or RTSYNC_CINFO_* bits, hex
  *   value max semaphore count and maximum
  *   waiters   threads sleeping on the object
  *   name      last, with space, tab, newline and backslash as \ooo
@@ -56,6 +56,20 @@ static void rtsync_proc_show_sem(struct seq_file *m, struct rtsync_object *obj)
 		   info.waiters);
 }
 
+static void rtsync_proc_show_cond(struct seq_file *m, struct rtsync_object *obj)
+{
+	struct rtsync_cond_info info;
+
+	rtsync_cond_get_info(&obj->cond, &info);
+	seq_printf(m, " - - 0x%02x - - %u ", info.flags, info.waiters);
+}
+
+static const char * const rtsync_proc_types[] = {
+	[RTSYNC_TYPE_MUTEX]	= "mutex",
+	[RTSYNC_TYPE_SEM]	= "sem",
+	[RTSYNC_TYPE_COND]	= "cond",
+};
+
 static int rtsync_proc_show(struct seq_file *m, void *v)
 {
 	struct user_namespace *ns = seq_user_ns(m);
@@ -67,15 +81,22 @@ static int rtsync_proc_show(struct seq_file *m, void *v)
 	}
 	obj = list_entry(v, struct rtsync_object, list_node);
 	seq_printf(m, "%-5s %04o %u %u %u %u",
-		   obj->type == RTSYNC_TYPE_MUTEX ? "mutex" : "sem",
+		   rtsync_proc_types[obj->type],
 		   obj->mode, from_kuid_munged(ns, obj->uid),
 		   from_kgid_munged(ns, obj->gid),
 		   from_kuid_munged(ns, obj->cuid),
 		   from_kgid_munged(ns, obj->cgid));
-	if (obj->type == RTSYNC_TYPE_MUTEX)
+	switch (obj->type) {
+	case RTSYNC_TYPE_MUTEX:
 		rtsync_proc_show_mutex(m, obj);
-	else
+		break;
+	case RTSYNC_TYPE_SEM:
 		rtsync_proc_show_sem(m, obj);
+		break;
+	default:
+		rtsync_proc_show_cond(m, obj);
+		break;
+	}
 	seq_escape(m, obj->name, " \t\n\\");
 	seq_putc(m, '\n');
 	return 0;

@@ -225,10 +225,17 @@ static struct rtsync_object *rtsync_object_alloc(const char *name, u32 len,
 	INIT_WORK(&obj->free_work, rtsync_object_free_work);
 	obj->name_len = len;
 	memcpy(obj->name, name, len);
-	if (type == RTSYNC_TYPE_MUTEX)
+	switch (type) {
+	case RTSYNC_TYPE_MUTEX:
 		rtsync_mutex_init(&obj->mutex, p->mutex_flags);
-	else
+		break;
+	case RTSYNC_TYPE_SEM:
 		rtsync_sem_init(&obj->sem, p->sem_value, p->sem_max);
+		break;
+	default:
+		rtsync_cond_init(&obj->cond);
+		break;
+	}
 	return obj;
 }
 

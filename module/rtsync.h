@@ -15,11 +15,12 @@
  *   rtsync_chain_lock (raw spinlock: who is blocked on what; contended path
  *                      only)
  *   thread hash bucket locks (raw spinlocks)
- *   rtsync_sem.lock (spinlock)
+ *   rtsync_sem.lock, rtsync_cond.lock (spinlocks)
  */
 #ifndef RTSYNC_INTERNAL_H
 #define RTSYNC_INTERNAL_H
 
+#include <linux/file.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/poll.h>
@@ -74,22 +75,59 @@ struct rtsync_mutex {
 };
 
 /**
+ * struct rtsync_waiter - one sleeper on an rtsync_waitq (waitq.c)
+ * @node:  entry in rtsync_waitq.head while queued.
+ * @task:  the sleeping thread.
+ * @prio:  its task->prio when it queued.
+ * @woken: a waker dequeued it on purpose.
+ */
+struct rtsync_waiter {
+	struct list_head node;
+	struct task_struct *task;
+	int prio;
+	bool woken;
+};
+
+/**
+ * struct rtsync_waitq - sleepers in priority order, FIFO within a priority
+ * @head:  rtsync_waiter entries, most urgent first.
+ * @count: number of entries.
+ *
+ * Protected by the lock of the object that embeds it.
+ */
+struct rtsync_waitq {
+	struct list_head head;
+	u32 count;
+};
+
+/**
  * struct rtsync_sem - a counting semaphore with no owner
- * @lock:     protects @count and @waiters.
+ * @lock:     protects @count and @sleepers.
  * @count:    units available, 0..@max.
  * @max:      constant after creation.
- * @waiters:  sleeping rtsync_sem_waiter entries, highest priority first,
- *            FIFO within a priority.
- * @nr_waiters: length of @waiters.
+ * @sleepers: threads waiting for a unit.
  * @poll_wq:  poll() sleepers; woken whenever @count becomes non-zero.
  */
 struct rtsync_sem {
 	spinlock_t lock;		/* see the kernel-doc above */
 	u32 count;
 	u32 max;
-	struct list_head waiters;
-	u32 nr_waiters;
+	struct rtsync_waitq sleepers;
 	wait_queue_head_t poll_wq;
+};
+
+/**
+ * struct rtsync_cond - a condition variable
+ * @lock:     protects @sleepers and @mutex.
+ * @sleepers: threads in COND_WAIT that no SIGNAL/BROADCAST has taken yet.
+ * @mutex:    the mutex the current sleepers wait with; NULL when there are
+ *            none. Only compared, never dereferenced: each sleeper holds a
+ *            reference to that mutex's file for the duration of its wait.
+ */
+struct rtsync_cond {
+	spinlock_t lock;		/* see the kernel-doc above */
+	struct rtsync_waitq sleepers;
+	struct rtsync_mutex *mutex;
 };
 
 struct rtsync_user;
@@ -126,6 +164,7 @@ struct rtsync_object {
 	union {
 		struct rtsync_mutex mutex;
 		struct rtsync_sem sem;
+		struct rtsync_cond cond;
 	};
 	u32 name_len;
 	char name[];
@@ -187,6 +226,8 @@ int rtsync_mutex_lock(struct rtsync_mutex *m,
 int rtsync_mutex_trylock(struct rtsync_mutex *m);
 int rtsync_mutex_unlock(struct rtsync_mutex *m);
 int rtsync_mutex_consistent(struct rtsync_mutex *m);
+int rtsync_mutex_check_wait(struct rtsync_mutex *m);
+int rtsync_mutex_relock(struct rtsync_mutex *m);
 void rtsync_mutex_owner_died(struct rtsync_mutex *m);
 void rtsync_mutex_get_info(struct rtsync_mutex *m,
 			   struct rtsync_mutex_info *info);
@@ -205,6 +246,21 @@ long rtsync_sem_ioctl(struct rtsync_object *obj, unsigned int cmd,
 __poll_t rtsync_sem_poll(struct rtsync_sem *s, struct file *file,
 			 poll_table *wait);
 
+/* cond.c */
+void rtsync_cond_init(struct rtsync_cond *c);
+int rtsync_cond_wait(struct rtsync_cond *c, struct rtsync_mutex *m,
+		     const struct rtsync_deadline *deadline);
+u32 rtsync_cond_wake(struct rtsync_cond *c, u32 max);
+void rtsync_cond_get_info(struct rtsync_cond *c, struct rtsync_cond_info *info);
+long rtsync_cond_ioctl(struct rtsync_object *obj, unsigned int cmd,
+		       void __user *argp);
+
+/* waitq.c */
+void rtsync_waitq_init(struct rtsync_waitq *q);
+void rtsync_waitq_add(struct rtsync_waitq *q, struct rtsync_waiter *w);
+bool rtsync_waitq_wake_one(struct rtsync_waitq *q);
+void rtsync_waitq_sleep(struct rtsync_waitq *q, struct rtsync_waiter *w, spinlock_t *lock);
+
 /* timeout.c */
 struct rtsync_timeout;
 int rtsync_deadline_from_user(const struct rtsync_wait_args *args,
@@ -214,6 +270,7 @@ bool rtsync_timeout_stop(struct rtsync_timeout *t);
 
 /* main.c: helpers shared by the object ioctls */
 int rtsync_copy_name_out(const struct rtsync_object *obj, u64 buf, u32 size);
+struct rtsync_object *rtsync_object_fdget(int fd, struct fd *f);
 
 static inline struct rtsync_object *rtsync_mutex_object(struct rtsync_mutex *m)
 {
@@ -223,6 +280,11 @@ static inline struct rtsync_object *rtsync_mutex_object(struct rtsync_mutex *m)
 static inline struct rtsync_object *rtsync_sem_object(struct rtsync_sem *s)
 {
 	return container_of(s, struct rtsync_object, sem);
+}
+
+static inline struct rtsync_object *rtsync_cond_object(struct rtsync_cond *c)
+{
+	return container_of(c, struct rtsync_object, cond);
 }
 
 #endif /* RTSYNC_INTERNAL_H */

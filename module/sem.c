@@ -2,9 +2,9 @@
 /*
  * rtsync semaphore: a counting semaphore with no owner.
  *
- * The count lies in [0, max]. Sleepers queue in priority order (the
- * effective priority they had when they went to sleep, lower task->prio
- * first, FIFO within one priority). POST of n hands units directly to up to
+ * The count lies in [0, max]. Sleepers queue in priority order (waitq.c:
+ * the effective priority they had when they went to sleep, FIFO within
+ * one priority). POST of n hands units directly to up to
  * n sleepers from the head of the queue, and only what is left over is
  * added to the count: a thread arriving later can never take a unit meant
  * for a woken sleeper of higher priority, and a post of n wakes at most n.
@@ -18,44 +18,13 @@
 #include <linux/uaccess.h>
 #include "rtsync.h"
 
-/**
- * struct rtsync_sem_waiter - one sleeper, on its own stack
- * @node:    entry in rtsync_sem.waiters while queued.
- * @task:    the sleeping thread.
- * @prio:    its task->prio when it queued.
- * @granted: a post handed it a unit and dequeued it. rtsync_sem.lock.
- */
-struct rtsync_sem_waiter {
-	struct list_head node;
-	struct task_struct *task;
-	int prio;
-	bool granted;
-};
-
 void rtsync_sem_init(struct rtsync_sem *s, u32 value, u32 max)
 {
 	spin_lock_init(&s->lock);
 	s->count = value;
 	s->max = max;
-	INIT_LIST_HEAD(&s->waiters);
+	rtsync_waitq_init(&s->sleepers);
 	init_waitqueue_head(&s->poll_wq);
-}
-
-/* Behind every waiter of the same or higher priority. */
-static void rtsync_sem_enqueue(struct rtsync_sem *s, struct rtsync_sem_waiter *w)
-{
-	struct rtsync_sem_waiter *pos;
-
-	lockdep_assert_held(&s->lock);
-	list_for_each_entry(pos, &s->waiters, node) {
-		if (w->prio < pos->prio) {
-			list_add_tail(&w->node, &pos->node);
-			goto queued;
-		}
-	}
-	list_add_tail(&w->node, &s->waiters);
-queued:
-	s->nr_waiters++;
 }
 
 static bool rtsync_sem_take(struct rtsync_sem *s)
@@ -84,24 +53,6 @@ int rtsync_sem_trywait(struct rtsync_sem *s)
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_sem_trywait);
 
-/* Sleep until granted or interrupted. Called and returns with s->lock. */
-static void rtsync_sem_sleep(struct rtsync_sem *s, struct rtsync_sem_waiter *w)
-{
-	for (;;) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (w->granted || signal_pending(current))
-			break;
-		spin_unlock(&s->lock);
-		schedule();
-		spin_lock(&s->lock);
-	}
-	__set_current_state(TASK_RUNNING);
-	if (!w->granted) {
-		list_del(&w->node);
-		s->nr_waiters--;
-	}
-}
-
 /**
  * rtsync_sem_wait - take a unit, sleeping while the count is 0
  * @s:        the semaphore
@@ -113,8 +64,8 @@ static void rtsync_sem_sleep(struct rtsync_sem *s, struct rtsync_sem_waiter *w)
 int rtsync_sem_wait(struct rtsync_sem *s,
 		    const struct rtsync_deadline *deadline)
 {
-	struct rtsync_sem_waiter w = { .task = current };
 	struct rtsync_timeout *timeout = NULL;
+	struct rtsync_waiter w;
 	bool timed_out = false;
 
 	if (!rtsync_sem_trywait(s))
@@ -126,16 +77,16 @@ int rtsync_sem_wait(struct rtsync_sem *s,
 	}
 	spin_lock(&s->lock);
 	if (rtsync_sem_take(s)) {
-		w.granted = true;
+		w.woken = true;
 	} else {
-		w.prio = current->prio;
-		rtsync_sem_enqueue(s, &w);
-		rtsync_sem_sleep(s, &w);
+		rtsync_waitq_add(&s->sleepers, &w);
+		rtsync_waitq_sleep(&s->sleepers, &w, &s->lock);
 	}
 	spin_unlock(&s->lock);
 	if (timeout)
 		timed_out = rtsync_timeout_stop(timeout);
-	if (w.granted)
+	/* Woken by a post: the unit is ours even if a signal came too. */
+	if (w.woken)
 		return 0;
 	return timed_out ? -ETIMEDOUT : -ERESTARTSYS;
 }
@@ -152,8 +103,6 @@ EXPORT_SYMBOL_IF_KUNIT(rtsync_sem_wait);
  */
 int rtsync_sem_post(struct rtsync_sem *s, u32 count, u32 *prev)
 {
-	struct rtsync_sem_waiter *w;
-
 	if (!count)
 		return -EINVAL;
 	spin_lock(&s->lock);
@@ -162,16 +111,9 @@ int rtsync_sem_post(struct rtsync_sem *s, u32 count, u32 *prev)
 		return -EOVERFLOW;
 	}
 	*prev = s->count;
-	while (count && !list_empty(&s->waiters)) {
-		w = list_first_entry(&s->waiters, struct rtsync_sem_waiter,
-				     node);
-		list_del(&w->node);
-		s->nr_waiters--;
-		w->granted = true;
-		/* Under the lock: @w lives on the sleeper's stack. */
-		wake_up_process(w->task);
+	/* Hand units straight to sleepers, most urgent first. */
+	while (count && rtsync_waitq_wake_one(&s->sleepers))
 		count--;
-	}
 	s->count += count;
 	spin_unlock(&s->lock);
 	if (count)
@@ -187,7 +129,7 @@ void rtsync_sem_get_info(struct rtsync_sem *s, struct rtsync_sem_info *info)
 	spin_lock(&s->lock);
 	info->value = s->count;
 	info->max = s->max;
-	info->waiters = s->nr_waiters;
+	info->waiters = s->sleepers.count;
 	spin_unlock(&s->lock);
 	info->flags = READ_ONCE(obj->linked) ? 0 : RTSYNC_SINFO_UNLINKED;
 }

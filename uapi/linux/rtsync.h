@@ -37,6 +37,7 @@
 /* Object types. */
 #define RTSYNC_TYPE_MUTEX	1
 #define RTSYNC_TYPE_SEM		2
+#define RTSYNC_TYPE_COND	3
 
 /* rtsync_open_args.flags: as O_CREAT and O_EXCL of open(2). */
 #define RTSYNC_OPEN_CREAT	0x1U
@@ -49,14 +50,15 @@
  * struct rtsync_open_args - RTSYNC_IOC_OPEN: open or create a named object
  * @name:        user pointer to the NUL-terminated name: 1..RTSYNC_NAME_MAX
  *               bytes, no '/'
- * @type:        RTSYNC_TYPE_MUTEX or RTSYNC_TYPE_SEM
+ * @type:        RTSYNC_TYPE_MUTEX, RTSYNC_TYPE_SEM or RTSYNC_TYPE_COND
  * @flags:       RTSYNC_OPEN_*
  * @mode:        permission bits (0777 at most) for a new object, masked by
  *               the caller's umask; ignored when the object exists
- * @mutex_flags: RTSYNC_MUTEX_* for a new mutex; must be 0 for a semaphore
- * @sem_value:   initial count of a new semaphore (<= @sem_max); 0 for a mutex
+ * @mutex_flags: RTSYNC_MUTEX_* for a new mutex; 0 for the other types
+ * @sem_value:   initial count of a new semaphore (<= @sem_max); 0 for the
+ *               other types
  * @sem_max:     maximum count of a new semaphore (1..RTSYNC_SEM_VALUE_MAX);
- *               0 for a mutex
+ *               0 for the other types
  * @pad:         must be 0
  *
  * Returns a new object file descriptor (O_CLOEXEC) as the ioctl's value.
@@ -163,6 +165,39 @@ struct rtsync_sem_post_args {
 	__u32 prev;
 };
 
+/**
+ * struct rtsync_cond_wait_args - RTSYNC_IOC_COND_WAIT
+ * @wait:     deadline, as for RTSYNC_IOC_MUTEX_LOCK
+ * @mutex_fd: an rtsync mutex the caller holds exactly once; released while
+ *            waiting and held again on return (except ENOTRECOVERABLE and
+ *            the EDEADLK documented in rtsync(7))
+ * @pad:      must be 0
+ */
+struct rtsync_cond_wait_args {
+	struct rtsync_wait_args wait;
+	__s32 mutex_fd;
+	__u32 pad;
+};
+
+/**
+ * struct rtsync_cond_info - RTSYNC_IOC_COND_INFO
+ * @name:      in: user pointer to a buffer for the name, or 0
+ * @name_size: in: size of that buffer (ERANGE if the name does not fit)
+ * @waiters:   out: threads waiting on the condition variable
+ * @flags:     out: RTSYNC_CINFO_*
+ * @pad:       must be 0
+ */
+struct rtsync_cond_info {
+	__u64 name;
+	__u32 name_size;
+	__u32 waiters;
+	__u32 flags;
+	__u32 pad;
+};
+
+/* rtsync_cond_info.flags */
+#define RTSYNC_CINFO_UNLINKED		0x10U /* the name was removed */
+
 /* rtsync_setperm_args: leave this field as it is (as chown(2)'s -1). */
 #define RTSYNC_PERM_KEEP	0xffffffffU
 
@@ -206,6 +241,15 @@ struct rtsync_setperm_args {
  * SEM_TRYWAIT EAGAIN
  * SEM_POST    EFAULT, EINVAL, EOVERFLOW
  * SEM_INFO    EFAULT, EINVAL, ERANGE
+ * COND_WAIT   EFAULT, EINVAL (bad args, @mutex_fd not an rtsync mutex,
+ *             recursion held more than once, or another mutex is already
+ *             bound to the waiters), EBADF (@mutex_fd), EPERM (mutex not
+ *             held by the caller), ETIMEDOUT, EINTR, EOWNERDEAD, EDEADLK,
+ *             ENOTRECOVERABLE, ENOMEM — the mutex is held again on every
+ *             return except ENOTRECOVERABLE and EDEADLK, and the errors
+ *             found before waiting, which leave it held as it was
+ * COND_SIGNAL, COND_BROADCAST   - (return the number of threads woken)
+ * COND_INFO   EFAULT, EINVAL, ERANGE
  */
 
 /* ioctls on /dev/rtsync */
@@ -214,9 +258,6 @@ struct rtsync_setperm_args {
 #define RTSYNC_IOC_UNLINK	_IOW(RTSYNC_IOC_MAGIC, 0x02, struct rtsync_unlink_args)
 /* Validates nothing, changes nothing, returns 0: the syscall floor. */
 #define RTSYNC_IOC_NOP		_IO(RTSYNC_IOC_MAGIC, 0x03)
-
-/* ioctls on any object fd */
-#define RTSYNC_IOC_SETPERM	_IOW(RTSYNC_IOC_MAGIC, 0x30, struct rtsync_setperm_args)
 
 /* ioctls on a mutex fd */
 #define RTSYNC_IOC_MUTEX_LOCK	_IOW(RTSYNC_IOC_MAGIC, 0x10, struct rtsync_wait_args)
@@ -230,5 +271,14 @@ struct rtsync_setperm_args {
 #define RTSYNC_IOC_SEM_TRYWAIT	_IO(RTSYNC_IOC_MAGIC, 0x21)
 #define RTSYNC_IOC_SEM_POST	_IOWR(RTSYNC_IOC_MAGIC, 0x22, struct rtsync_sem_post_args)
 #define RTSYNC_IOC_SEM_INFO	_IOWR(RTSYNC_IOC_MAGIC, 0x23, struct rtsync_sem_info)
+
+/* ioctls on a condition variable fd */
+#define RTSYNC_IOC_COND_WAIT	_IOW(RTSYNC_IOC_MAGIC, 0x28, struct rtsync_cond_wait_args)
+#define RTSYNC_IOC_COND_SIGNAL	_IO(RTSYNC_IOC_MAGIC, 0x29)
+#define RTSYNC_IOC_COND_BROADCAST	_IO(RTSYNC_IOC_MAGIC, 0x2a)
+#define RTSYNC_IOC_COND_INFO	_IOWR(RTSYNC_IOC_MAGIC, 0x2b, struct rtsync_cond_info)
+
+/* ioctls on any object fd */
+#define RTSYNC_IOC_SETPERM	_IOW(RTSYNC_IOC_MAGIC, 0x30, struct rtsync_setperm_args)
 
 #endif /* _UAPI_LINUX_RTSYNC_H */

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rtsync condition variable: the "monitor" half of the mutex/semaphore/
+ * monitor trio, bound to an rtsync mutex.
+ *
+ * COND_WAIT queues the caller on the condition (under its lock) before it
+ * releases the mutex, so a SIGNAL or BROADCAST issued after the release
+ * always finds it: no wake-up is lost between the unlock and the sleep.
+ * After waking (signalled, timed out or interrupted) the caller takes the
+ * mutex back through the rt_mutex, so priority inheritance works while it
+ * waits for it, and an owner death in the meantime gives EOWNERDEAD.
+ *
+ * Waking: SIGNAL wakes the most urgent sleeper (waitq.c order); BROADCAST
+ * wakes all of them. The woken sleepers then queue on the mutex's rt_mutex
+ * in priority order and are handed the mutex one at a time: each costs one
+ * wake-up and one sleep on the rt_mutex, not a stampede of retries. (Moving
+ * them to the rt_mutex without waking them, as futex requeue-PI does, needs
+ * rt_mutex internals that modules cannot reach.)
+ *
+ * A signal before the wake-up makes COND_WAIT return -ERESTARTSYS with the
+ * mutex held again: with SA_RESTART the wait restarts (the deadline is
+ * absolute), otherwise user space sees EINTR holding the mutex.
+ */
+#include <linux/sched.h>
+#include <linux/uaccess.h>
+#include "rtsync.h"
+
+void rtsync_cond_init(struct rtsync_cond *c)
+{
+	spin_lock_init(&c->lock);
+	rtsync_waitq_init(&c->sleepers);
+	c->mutex = NULL;
+}
+
+/* The binding to a mutex lasts while there are sleepers. */
+static void rtsync_cond_unbind_if_idle(struct rtsync_cond *c)
+{
+	lockdep_assert_held(&c->lock);
+	if (!c->sleepers.count)
+		c->mutex = NULL;
+}
+
+/**
+ * rtsync_cond_wait - release @m, wait for a wake-up on @c, take @m back
+ * @c:        the condition variable
+ * @m:        a mutex the caller holds once
+ * @deadline: absolute deadline, or NULL
+ *
+ * Return: 0 (woken), -ETIMEDOUT, -ERESTARTSYS (signal), -EOWNERDEAD — all
+ * holding @m again; -ENOTRECOVERABLE or -EDEADLK from taking it back (not
+ * held); before waiting, with nothing changed: -EPERM (not the owner),
+ * -EINVAL (held more than once, or @c's sleepers use another mutex),
+ * -ENOMEM, -EOPNOTSUPP (timed wait in a kernel thread).
+ */
+int rtsync_cond_wait(struct rtsync_cond *c, struct rtsync_mutex *m,
+		     const struct rtsync_deadline *deadline)
+{
+	struct rtsync_timeout *timeout = NULL;
+	struct rtsync_waiter w;
+	bool timed_out = false;
+	int ret;
+
+	ret = rtsync_mutex_check_wait(m);
+	if (ret)
+		return ret;
+	if (deadline) {
+		timeout = rtsync_timeout_start(deadline);
+		if (IS_ERR(timeout))
+			return PTR_ERR(timeout);
+	}
+
+	spin_lock(&c->lock);
+	if (c->mutex && c->mutex != m) {
+		spin_unlock(&c->lock);
+		if (timeout)
+			rtsync_timeout_stop(timeout);
+		return -EINVAL;
+	}
+	c->mutex = m;
+	rtsync_waitq_add(&c->sleepers, &w);
+	spin_unlock(&c->lock);
+
+	/* Queued first, released second: see the top of this file. */
+	rtsync_mutex_unlock(m);
+
+	spin_lock(&c->lock);
+	rtsync_waitq_sleep(&c->sleepers, &w, &c->lock);
+	rtsync_cond_unbind_if_idle(c);
+	spin_unlock(&c->lock);
+	if (timeout)
+		timed_out = rtsync_timeout_stop(timeout);
+
+	ret = rtsync_mutex_relock(m);
+	if (ret)
+		return ret;
+	if (w.woken)
+		return 0;
+	return timed_out ? -ETIMEDOUT : -ERESTARTSYS;
+}
+EXPORT_SYMBOL_IF_KUNIT(rtsync_cond_wait);
+
+/**
+ * rtsync_cond_wake - wake up to @max sleepers, most urgent first
+ * @c:   the condition variable
+ * @max: 1 for SIGNAL, U32_MAX for BROADCAST
+ *
+ * Return: how many were woken.
+ */
+u32 rtsync_cond_wake(struct rtsync_cond *c, u32 max)
+{
+	u32 woken = 0;
+
+	spin_lock(&c->lock);
+	while (woken < max && rtsync_waitq_wake_one(&c->sleepers))
+		woken++;
+	rtsync_cond_unbind_if_idle(c);
+	spin_unlock(&c->lock);
+	return woken;
+}
+EXPORT_SYMBOL_IF_KUNIT(rtsync_cond_wake);
+
+void rtsync_cond_get_info(struct rtsync_cond *c, struct rtsync_cond_info *info)
+{
+	struct rtsync_object *obj = rtsync_cond_object(c);
+
+	spin_lock(&c->lock);
+	info->waiters = c->sleepers.count;
+	spin_unlock(&c->lock);
+	info->flags = READ_ONCE(obj->linked) ? 0 : RTSYNC_CINFO_UNLINKED;
+}
+
+static long rtsync_cond_ioctl_wait(struct rtsync_cond *c, void __user *argp)
+{
+	struct rtsync_cond_wait_args args;
+	struct rtsync_deadline deadline;
+	struct rtsync_object *mobj;
+	struct fd f;
+	int ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (args.pad)
+		return -EINVAL;
+	ret = rtsync_deadline_from_user(&args.wait, &deadline);
+	if (ret < 0)
+		return ret;
+	mobj = rtsync_object_fdget(args.mutex_fd, &f);
+	if (IS_ERR(mobj))
+		return PTR_ERR(mobj);
+	if (mobj->type != RTSYNC_TYPE_MUTEX)
+		ret = -EINVAL;
+	else
+		ret = rtsync_cond_wait(c, &mobj->mutex, ret ? &deadline : NULL);
+	fdput(f);
+	return ret;
+}
+
+static long rtsync_cond_ioctl_info(struct rtsync_object *obj,
+				   void __user *argp)
+{
+	struct rtsync_cond_info info;
+	int ret;
+
+	if (copy_from_user(&info, argp, sizeof(info)))
+		return -EFAULT;
+	if (info.pad)
+		return -EINVAL;
+	rtsync_cond_get_info(&obj->cond, &info);
+	ret = rtsync_copy_name_out(obj, info.name, info.name_size);
+	if (ret)
+		return ret;
+	if (copy_to_user(argp, &info, sizeof(info)))
+		return -EFAULT;
+	return 0;
+}
+
+long rtsync_cond_ioctl(struct rtsync_object *obj, unsigned int cmd,
+		       void __user *argp)
+{
+	struct rtsync_cond *c = &obj->cond;
+
+	switch (cmd) {
+	case RTSYNC_IOC_COND_WAIT:
+		return rtsync_cond_ioctl_wait(c, argp);
+	case RTSYNC_IOC_COND_SIGNAL:
+		return rtsync_cond_wake(c, 1);
+	case RTSYNC_IOC_COND_BROADCAST:
+		return rtsync_cond_wake(c, U32_MAX);
+	case RTSYNC_IOC_COND_INFO:
+		return rtsync_cond_ioctl_info(obj, argp);
+	default:
+		return -ENOTTY;
+	}
+}

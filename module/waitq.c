@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rtsync wait queue: sleepers ordered by priority, for semaphores and
+ * condition variables (mutexes sleep in their rt_mutex instead).
+ *
+ * Sleepers are ordered by their effective priority (task->prio, lower is
+ * more urgent, so RT above normal) at the time they went to sleep, FIFO
+ * within one priority. A waker dequeues the sleeper and marks it woken
+ * before waking it, so a sleeper can tell "woken on purpose" from "signal"
+ * or "timeout" and no wake-up is ever lost or given twice.
+ *
+ * The caller's lock (a spinlock of the object) protects the queue and
+ * every rtsync_waiter on it; waiters live on their sleeper's stack.
+ */
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include "rtsync.h"
+
+void rtsync_waitq_init(struct rtsync_waitq *q)
+{
+	INIT_LIST_HEAD(&q->head);
+	q->count = 0;
+}
+
+/* Queue the calling thread behind every waiter of the same or higher
+ * priority. Caller holds the object's lock.
+ */
+void rtsync_waitq_add(struct rtsync_waitq *q, struct rtsync_waiter *w)
+{
+	struct rtsync_waiter *pos;
+
+	w->task = current;
+	w->prio = current->prio;
+	w->woken = false;
+	list_for_each_entry(pos, &q->head, node) {
+		if (w->prio < pos->prio) {
+			list_add_tail(&w->node, &pos->node);
+			goto queued;
+		}
+	}
+	list_add_tail(&w->node, &q->head);
+queued:
+	q->count++;
+}
+
+/**
+ * rtsync_waitq_wake_one - wake the first waiter
+ * @q: the queue; the caller holds its object's lock
+ *
+ * Return: whether there was a waiter to wake.
+ */
+bool rtsync_waitq_wake_one(struct rtsync_waitq *q)
+{
+	struct rtsync_waiter *w;
+
+	w = list_first_entry_or_null(&q->head, struct rtsync_waiter, node);
+	if (!w)
+		return false;
+	list_del(&w->node);
+	q->count--;
+	w->woken = true;
+	/* Under the lock: @w lives on the sleeper's stack. */
+	wake_up_process(w->task);
+	return true;
+}
+
+/**
+ * rtsync_waitq_sleep - sleep until woken or a signal is pending
+ * @q:    the queue @w is on
+ * @w:    the caller's waiter, added with rtsync_waitq_add()
+ * @lock: the object's lock, held on entry and on return
+ *
+ * A pending signal includes the TIF_NOTIFY_SIGNAL of a timeout (timeout.c).
+ * On return @w is off the queue; w->woken says whether a waker took it.
+ */
+void rtsync_waitq_sleep(struct rtsync_waitq *q, struct rtsync_waiter *w,
+			spinlock_t *lock)
+{
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (w->woken || signal_pending(current))
+			break;
+		spin_unlock(lock);
+		schedule();
+		spin_lock(lock);
+	}
+	__set_current_state(TASK_RUNNING);
+	if (!w->woken) {
+		list_del(&w->node);
+		q->count--;
+	}
+}
