@@ -170,6 +170,66 @@ struct rtsync_sem_status {
 int rtsync_sem_info(int fd, struct rtsync_sem_status *st);
 
 /*
+ * rtsync_cond_open - open or create the named condition variable
+ * Arguments and errors as rtsync_mutex_open() (without flags).
+ */
+int rtsync_cond_open(const char *name, int oflag, mode_t mode);
+
+/*
+ * rtsync_cond_wait - release @mutex_fd, sleep until signalled, take it back
+ * The caller must hold the rtsync mutex @mutex_fd exactly once. The release
+ * and the sleep are atomic with respect to rtsync_cond_signal() and
+ * rtsync_cond_broadcast(): no wake-up is lost in between. Taking the mutex
+ * back goes through its priority-inheritance queue.
+ * Returns, holding the mutex again: 0 (woken; spurious wake-ups are
+ * possible, so re-check the condition), EINTR (a signal without
+ * SA_RESTART; with it the wait restarts), EOWNERDEAD (its owner died while
+ * the caller waited: repair and rtsync_mutex_consistent()).
+ * Returns without holding it: ENOTRECOVERABLE, EDEADLK (taking it back
+ * would close a cycle of rtsync mutexes, e.g. while the caller holds
+ * another one that the mutex's new owner waits for).
+ * Returns before waiting, nothing changed: EPERM (caller does not hold the
+ * mutex), EINVAL (@mutex_fd is not an rtsync mutex, is held recursively
+ * more than once, or other threads wait on this condition with another
+ * mutex), EBADF (@mutex_fd), ENOMEM.
+ */
+int rtsync_cond_wait(int cond_fd, int mutex_fd);
+
+/*
+ * rtsync_cond_timedwait - as rtsync_cond_wait(), giving up at @abstime
+ * Also returns (holding the mutex) ETIMEDOUT, and EINVAL for a bad clock
+ * or timespec.
+ */
+int rtsync_cond_timedwait(int cond_fd, int mutex_fd, clockid_t clock,
+			  const struct timespec *abstime);
+
+/*
+ * rtsync_cond_signal - wake the most urgent waiter (highest priority,
+ * FIFO within a priority), if any
+ * Returns 0.
+ */
+int rtsync_cond_signal(int cond_fd);
+
+/*
+ * rtsync_cond_broadcast - wake every waiter; they take the mutex back one
+ * at a time, in priority order
+ * Returns 0.
+ */
+int rtsync_cond_broadcast(int cond_fd);
+
+struct rtsync_cond_status {
+	unsigned int waiters;
+	unsigned int flags;	/* RTSYNC_CINFO_* */
+	char name[RTSYNC_NAME_MAX + 1];
+};
+
+/*
+ * rtsync_cond_info - snapshot of a condition variable's state
+ * Returns 0 or: EFAULT.
+ */
+int rtsync_cond_info(int cond_fd, struct rtsync_cond_status *st);
+
+/*
  * rtsync_setperm - change an object's owner and permission bits, as
  * IPC_SET does for SysV IPC objects; (uid_t)-1, (gid_t)-1 or (mode_t)-1
  * leaves that part as it is. Later opens are checked against the new
