@@ -147,7 +147,6 @@ static const struct file_operations rtsync_obj_fops = {
 	.unlocked_ioctl	= rtsync_obj_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.poll		= rtsync_obj_poll,
-	.llseek		= no_llseek,
 };
 
 /* Names of the object files, as /proc/PID/fd shows them. */
@@ -275,7 +274,6 @@ static const struct file_operations rtsync_dev_fops = {
 	.open		= nonseekable_open,
 	.unlocked_ioctl	= rtsync_dev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= no_llseek,
 };
 
 static struct miscdevice rtsync_misc = {
