@@ -33,4 +33,13 @@
 	}
 #endif
 
+/*
+ * struct fd became opaque in 6.12 and is read through fd_file(); up to
+ * 6.11 the file is f.file.
+ */
+#include <linux/file.h>
+#ifndef fd_file
+#define fd_file(f) ((f).file)
+#endif
+
 #endif /* RTSYNC_COMPAT_H */

@@ -17,6 +17,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include "compat.h"
 #include "rtsync.h"
 
 /**
@@ -69,13 +70,13 @@ static const struct file_operations rtsync_obj_fops;
 struct rtsync_object *rtsync_object_fdget(int fd, struct fd *f)
 {
 	*f = fdget(fd);
-	if (!f->file)
+	if (!fd_file(*f))
 		return ERR_PTR(-EBADF);
-	if (f->file->f_op != &rtsync_obj_fops) {
+	if (fd_file(*f)->f_op != &rtsync_obj_fops) {
 		fdput(*f);
 		return ERR_PTR(-EINVAL);
 	}
-	return f->file->private_data;
+	return fd_file(*f)->private_data;
 }
 
 static long rtsync_obj_ioctl(struct file *file, unsigned int cmd,
