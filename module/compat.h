@@ -42,4 +42,23 @@
 #define fd_file(f) ((f).file)
 #endif
 
+/*
+ * hrtimer_setup() (timer and callback in one call) appeared in 6.13 and
+ * replaced hrtimer_init(), which later kernels removed. Kbuild defines
+ * RTSYNC_HAVE_HRTIMER_SETUP when the kernel's header declares it.
+ */
+#include <linux/hrtimer.h>
+static inline void
+rtsync_hrtimer_setup(struct hrtimer *timer,
+		     enum hrtimer_restart (*fn)(struct hrtimer *),
+		     clockid_t clockid, enum hrtimer_mode mode)
+{
+#ifdef RTSYNC_HAVE_HRTIMER_SETUP
+	hrtimer_setup(timer, fn, clockid, mode);
+#else
+	hrtimer_init(timer, clockid, mode);
+	timer->function = fn;
+#endif
+}
+
 #endif /* RTSYNC_COMPAT_H */

@@ -31,6 +31,7 @@
 #include <linux/smp.h>
 #include <linux/task_work.h>
 #include <linux/time.h>
+#include "compat.h"
 #include "rtsync.h"
 
 #define RTSYNC_KICK_PERIOD_NS	(1 * NSEC_PER_MSEC)
@@ -127,8 +128,8 @@ struct rtsync_timeout *rtsync_timeout_start(const struct rtsync_deadline *d)
 	t->task = current;
 	t->expires = d->expires;
 	init_task_work(&t->work, rtsync_timeout_free_work);
-	hrtimer_init(&t->timer, d->clockid, HRTIMER_MODE_ABS_PINNED_HARD);
-	t->timer.function = rtsync_timeout_fire;
+	rtsync_hrtimer_setup(&t->timer, rtsync_timeout_fire, d->clockid,
+			     HRTIMER_MODE_ABS_PINNED_HARD);
 
 	cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
 	/* With one CPU no owner can be running while we spin: arm locally. */
