@@ -155,22 +155,13 @@ static long rtsync_cond_ioctl_wait(struct rtsync_cond *c, void __user *argp)
 	return ret;
 }
 
-static long rtsync_cond_ioctl_info(struct rtsync_object *obj,
-				   void __user *argp)
+static int rtsync_cond_fill_info(struct rtsync_object *obj, void *data)
 {
-	struct rtsync_cond_info info;
-	int ret;
+	struct rtsync_cond_info *info = data;
 
-	if (copy_from_user(&info, argp, sizeof(info)))
-		return -EFAULT;
-	if (info.pad)
+	if (info->pad)
 		return -EINVAL;
-	rtsync_cond_get_info(&obj->cond, &info);
-	ret = rtsync_copy_name_out(obj, info.name, info.name_size);
-	if (ret)
-		return ret;
-	if (copy_to_user(argp, &info, sizeof(info)))
-		return -EFAULT;
+	rtsync_cond_get_info(&obj->cond, info);
 	return 0;
 }
 
@@ -178,6 +169,7 @@ long rtsync_cond_ioctl(struct rtsync_object *obj, unsigned int cmd,
 		       void __user *argp)
 {
 	struct rtsync_cond *c = &obj->cond;
+	struct rtsync_cond_info info;
 
 	switch (cmd) {
 	case RTSYNC_IOC_COND_WAIT:
@@ -187,7 +179,8 @@ long rtsync_cond_ioctl(struct rtsync_object *obj, unsigned int cmd,
 	case RTSYNC_IOC_COND_BROADCAST:
 		return rtsync_cond_wake(c, U32_MAX);
 	case RTSYNC_IOC_COND_INFO:
-		return rtsync_cond_ioctl_info(obj, argp);
+		return rtsync_ioctl_info(obj, argp, &info, sizeof(info),
+					 rtsync_cond_fill_info);
 	default:
 		return -ENOTTY;
 	}

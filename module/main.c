@@ -28,13 +28,54 @@
  *
  * Return: 0, -ERANGE (name and NUL do not fit), -EFAULT.
  */
-int rtsync_copy_name_out(const struct rtsync_object *obj, u64 buf, u32 size)
+static int rtsync_copy_name_out(const struct rtsync_object *obj, u64 buf,
+				u32 size)
 {
 	if (!buf)
 		return 0;
 	if (size < obj->name_len + 1)
 		return -ERANGE;
 	if (copy_to_user(u64_to_user_ptr(buf), obj->name, obj->name_len + 1))
+		return -EFAULT;
+	return 0;
+}
+
+#define RTSYNC_INFO_HEAD_OK(type)					\
+	(offsetof(type, name) == offsetof(struct rtsync_info_head, name) && \
+	 offsetof(type, name_size) ==					\
+	 offsetof(struct rtsync_info_head, name_size))
+static_assert(RTSYNC_INFO_HEAD_OK(struct rtsync_mutex_info));
+static_assert(RTSYNC_INFO_HEAD_OK(struct rtsync_sem_info));
+static_assert(RTSYNC_INFO_HEAD_OK(struct rtsync_cond_info));
+
+/**
+ * rtsync_ioctl_info - the part every INFO ioctl shares
+ * @obj:  the object
+ * @argp: user pointer to the INFO struct
+ * @info: kernel buffer of @size bytes for it
+ * @size: size of the INFO struct
+ * @fill: checks the struct's input fields and fills in the rest
+ *
+ * Every INFO struct starts with { __u64 name; __u32 name_size; }: the user
+ * buffer that receives the object's name.
+ * Return: 0, -EFAULT, -ERANGE, or what @fill returns.
+ */
+long rtsync_ioctl_info(struct rtsync_object *obj, void __user *argp,
+		       void *info, size_t size,
+		       int (*fill)(struct rtsync_object *obj, void *info))
+{
+	struct rtsync_info_head *head = info;
+	int ret;
+
+	if (copy_from_user(info, argp, size))
+		return -EFAULT;
+	ret = fill(obj, info);
+	if (ret)
+		return ret;
+	ret = rtsync_copy_name_out(obj, head->name, head->name_size);
+	if (ret)
+		return ret;
+	if (copy_to_user(argp, info, size))
 		return -EFAULT;
 	return 0;
 }

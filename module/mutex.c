@@ -324,31 +324,17 @@ void rtsync_mutex_get_info(struct rtsync_mutex *m,
 static long rtsync_mutex_ioctl_lock(struct rtsync_mutex *m, void __user *argp)
 {
 	struct rtsync_deadline deadline;
-	struct rtsync_wait_args args;
 	int ret;
 
-	if (copy_from_user(&args, argp, sizeof(args)))
-		return -EFAULT;
-	ret = rtsync_deadline_from_user(&args, &deadline);
+	ret = rtsync_wait_args_from_user(argp, &deadline);
 	if (ret < 0)
 		return ret;
 	return rtsync_mutex_lock(m, ret ? &deadline : NULL);
 }
 
-static long rtsync_mutex_ioctl_info(struct rtsync_object *obj,
-				    void __user *argp)
+static int rtsync_mutex_fill_info(struct rtsync_object *obj, void *info)
 {
-	struct rtsync_mutex_info info;
-	int ret;
-
-	if (copy_from_user(&info, argp, sizeof(info)))
-		return -EFAULT;
-	rtsync_mutex_get_info(&obj->mutex, &info);
-	ret = rtsync_copy_name_out(obj, info.name, info.name_size);
-	if (ret)
-		return ret;
-	if (copy_to_user(argp, &info, sizeof(info)))
-		return -EFAULT;
+	rtsync_mutex_get_info(&obj->mutex, info);
 	return 0;
 }
 
@@ -356,6 +342,7 @@ long rtsync_mutex_ioctl(struct rtsync_object *obj, unsigned int cmd,
 			void __user *argp)
 {
 	struct rtsync_mutex *m = &obj->mutex;
+	struct rtsync_mutex_info info;
 
 	switch (cmd) {
 	case RTSYNC_IOC_MUTEX_LOCK:
@@ -367,7 +354,8 @@ long rtsync_mutex_ioctl(struct rtsync_object *obj, unsigned int cmd,
 	case RTSYNC_IOC_MUTEX_CONSISTENT:
 		return rtsync_mutex_consistent(m);
 	case RTSYNC_IOC_MUTEX_INFO:
-		return rtsync_mutex_ioctl_info(obj, argp);
+		return rtsync_ioctl_info(obj, argp, &info, sizeof(info),
+					 rtsync_mutex_fill_info);
 	default:
 		return -ENOTTY;
 	}

@@ -265,11 +265,20 @@ void rtsync_waitq_sleep(struct rtsync_waitq *q, struct rtsync_waiter *w, spinloc
 struct rtsync_timeout;
 int rtsync_deadline_from_user(const struct rtsync_wait_args *args,
 			      struct rtsync_deadline *deadline);
+int rtsync_wait_args_from_user(const void __user *argp,
+			       struct rtsync_deadline *deadline);
 struct rtsync_timeout *rtsync_timeout_start(const struct rtsync_deadline *d);
 bool rtsync_timeout_stop(struct rtsync_timeout *t);
 
 /* main.c: helpers shared by the object ioctls */
-int rtsync_copy_name_out(const struct rtsync_object *obj, u64 buf, u32 size);
+struct rtsync_info_head {	/* how every rtsync_*_info struct begins */
+	__u64 name;
+	__u32 name_size;
+};
+
+long rtsync_ioctl_info(struct rtsync_object *obj, void __user *argp,
+		       void *info, size_t size,
+		       int (*fill)(struct rtsync_object *obj, void *info));
 struct rtsync_object *rtsync_object_fdget(int fd, struct fd *f);
 
 static inline struct rtsync_object *rtsync_mutex_object(struct rtsync_mutex *m)

@@ -144,12 +144,9 @@ __poll_t rtsync_sem_poll(struct rtsync_sem *s, struct file *file,
 static long rtsync_sem_ioctl_wait(struct rtsync_sem *s, void __user *argp)
 {
 	struct rtsync_deadline deadline;
-	struct rtsync_wait_args args;
 	int ret;
 
-	if (copy_from_user(&args, argp, sizeof(args)))
-		return -EFAULT;
-	ret = rtsync_deadline_from_user(&args, &deadline);
+	ret = rtsync_wait_args_from_user(argp, &deadline);
 	if (ret < 0)
 		return ret;
 	return rtsync_sem_wait(s, ret ? &deadline : NULL);
@@ -175,21 +172,13 @@ static long rtsync_sem_ioctl_post(struct rtsync_sem *s, void __user *argp)
 	return 0;
 }
 
-static long rtsync_sem_ioctl_info(struct rtsync_object *obj, void __user *argp)
+static int rtsync_sem_fill_info(struct rtsync_object *obj, void *data)
 {
-	struct rtsync_sem_info info;
-	int ret;
+	struct rtsync_sem_info *info = data;
 
-	if (copy_from_user(&info, argp, sizeof(info)))
-		return -EFAULT;
-	if (info.pad)
+	if (info->pad)
 		return -EINVAL;
-	rtsync_sem_get_info(&obj->sem, &info);
-	ret = rtsync_copy_name_out(obj, info.name, info.name_size);
-	if (ret)
-		return ret;
-	if (copy_to_user(argp, &info, sizeof(info)))
-		return -EFAULT;
+	rtsync_sem_get_info(&obj->sem, info);
 	return 0;
 }
 
@@ -197,6 +186,7 @@ long rtsync_sem_ioctl(struct rtsync_object *obj, unsigned int cmd,
 		      void __user *argp)
 {
 	struct rtsync_sem *s = &obj->sem;
+	struct rtsync_sem_info info;
 
 	switch (cmd) {
 	case RTSYNC_IOC_SEM_WAIT:
@@ -206,7 +196,8 @@ long rtsync_sem_ioctl(struct rtsync_object *obj, unsigned int cmd,
 	case RTSYNC_IOC_SEM_POST:
 		return rtsync_sem_ioctl_post(s, argp);
 	case RTSYNC_IOC_SEM_INFO:
-		return rtsync_sem_ioctl_info(obj, argp);
+		return rtsync_ioctl_info(obj, argp, &info, sizeof(info),
+					 rtsync_sem_fill_info);
 	default:
 		return -ENOTTY;
 	}
