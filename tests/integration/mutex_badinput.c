@@ -197,7 +197,7 @@ static void test_raw_open(void)
 	raw_open_fails(name, EINVAL, M, C, 0600, 0, 0, 1,
 		       "raw OPEN: sem_max for a mutex");
 	raw_open_fails(name, EINVAL, 0, C, 0600, 0, 0, 0, "raw OPEN: type 0");
-	raw_open_fails(name, EINVAL, 3, C, 0600, 0, 0, 0, "raw OPEN: type 3");
+	raw_open_fails(name, EINVAL, 4, C, 0600, 0, 0, 0, "raw OPEN: type 4");
 	raw_open_fails(name, EINVAL, 0, 0, 0, 0, 0, 0,
 		       "raw OPEN: type 0 without CREAT");
 	ok(name_absent(name), "raw OPEN: nothing was created by the bad calls");
