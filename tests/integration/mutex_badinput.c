@@ -97,6 +97,34 @@ static void test_names(void)
 	drop_mutex(fd, name);
 }
 
+/* A condition variable's name and fd used as a mutex's. */
+static void test_condition_name(void)
+{
+	struct rtsync_open_args a = {
+		.type = RTSYNC_TYPE_COND,
+		.flags = RTSYNC_OPEN_CREAT | RTSYNC_OPEN_EXCL,
+		.mode = 0600,
+	};
+	char name[64];
+	int cond;
+
+	test_name(name, sizeof(name), "bad");
+	a.name = (uintptr_t)name;
+	cond = ioctl(devfd, RTSYNC_IOC_OPEN, &a);
+	if (cond < 0) {
+		skip(strerror(errno), "condition variable name opened as a mutex");
+		return;
+	}
+	is_errno(open_errno(name, 0, 0), EINVAL,
+		 "opening a condition variable's name as a mutex");
+	is_errno(rtsync_mutex_lock(cond), EINVAL,
+		 "mutex lock on a condition variable fd");
+	is_errno(rtsync_mutex_unlock(cond), EINVAL,
+		 "mutex unlock on a condition variable fd");
+	close(cond);
+	rtsync_unlink(name);
+}
+
 static void test_semaphore_name(void)
 {
 	struct rtsync_sem_status before, after;
@@ -197,7 +225,10 @@ static void test_raw_open(void)
 	raw_open_fails(name, EINVAL, M, C, 0600, 0, 0, 1,
 		       "raw OPEN: sem_max for a mutex");
 	raw_open_fails(name, EINVAL, 0, C, 0600, 0, 0, 0, "raw OPEN: type 0");
-	raw_open_fails(name, EINVAL, 4, C, 0600, 0, 0, 0, "raw OPEN: type 4");
+	raw_open_fails(name, EINVAL, RTSYNC_TYPE_COND + 1, C, 0600, 0, 0, 0,
+		       "raw OPEN: type one past the last");
+	raw_open_fails(name, EINVAL, 0xffffffffU, C, 0600, 0, 0, 0,
+		       "raw OPEN: type 0xffffffff");
 	raw_open_fails(name, EINVAL, 0, 0, 0, 0, 0, 0,
 		       "raw OPEN: type 0 without CREAT");
 	ok(name_absent(name), "raw OPEN: nothing was created by the bad calls");
@@ -249,6 +280,10 @@ static void test_wrong_ioctls(void)
 			 i ? "SEM_TRYWAIT on a held mutex fd" : "SEM_TRYWAIT on a mutex fd");
 		is_errno(raw_ioctl(fd, RTSYNC_IOC_SEM_INFO, &sinfo), EINVAL,
 			 i ? "SEM_INFO on a held mutex fd" : "SEM_INFO on a mutex fd");
+		is_errno(raw_ioctl(fd, RTSYNC_IOC_COND_SIGNAL, NULL), EINVAL,
+			 strf("COND_SIGNAL on a %s mutex fd", state));
+		is_errno(raw_ioctl(fd, RTSYNC_IOC_COND_BROADCAST, NULL), EINVAL,
+			 strf("COND_BROADCAST on a %s mutex fd", state));
 		is_errno(raw_ioctl(fd, _IO(RTSYNC_IOC_MAGIC, 0x3f), NULL),
 			 ENOTTY, strf("unused rtsync ioctl number on a %s mutex fd",
 				      state));
@@ -423,6 +458,7 @@ int main(void)
 
 	test_names();
 	test_semaphore_name();
+	test_condition_name();
 	test_raw_open();	/* writes a name at the end of the first page */
 	read_only = pages;
 	if (mprotect(read_only, page_size, PROT_READ))
