@@ -128,6 +128,7 @@ void rtsync_cond_get_info(struct rtsync_cond *c, struct rtsync_cond_info *info)
 	spin_unlock(&c->lock);
 	info->flags = READ_ONCE(obj->linked) ? 0 : RTSYNC_CINFO_UNLINKED;
 }
+EXPORT_SYMBOL_IF_KUNIT(rtsync_cond_get_info);
 
 static long rtsync_cond_ioctl_wait(struct rtsync_cond *c, void __user *argp)
 {

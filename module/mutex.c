@@ -320,6 +320,7 @@ void rtsync_mutex_get_info(struct rtsync_mutex *m,
 	if (!READ_ONCE(obj->linked))
 		info->flags |= RTSYNC_MINFO_UNLINKED;
 }
+EXPORT_SYMBOL_IF_KUNIT(rtsync_mutex_get_info);
 
 static long rtsync_mutex_ioctl_lock(struct rtsync_mutex *m, void __user *argp)
 {

@@ -37,12 +37,14 @@
 unsigned int rtsync_max_objects = 1048576;
 module_param_named(max_objects, rtsync_max_objects, uint, 0644);
 MODULE_PARM_DESC(max_objects, "Most objects that may exist at once");
+EXPORT_SYMBOL_IF_KUNIT(rtsync_max_objects);
 
 unsigned int rtsync_max_objects_per_user = 65536;
 module_param_named(max_objects_per_user, rtsync_max_objects_per_user, uint,
 		   0644);
 MODULE_PARM_DESC(max_objects_per_user,
 		 "Most objects one user (creator uid) may have at once");
+EXPORT_SYMBOL_IF_KUNIT(rtsync_max_objects_per_user);
 
 /**
  * struct rtsync_user - how many objects one creator uid has

@@ -133,6 +133,7 @@ void rtsync_sem_get_info(struct rtsync_sem *s, struct rtsync_sem_info *info)
 	spin_unlock(&s->lock);
 	info->flags = READ_ONCE(obj->linked) ? 0 : RTSYNC_SINFO_UNLINKED;
 }
+EXPORT_SYMBOL_IF_KUNIT(rtsync_sem_get_info);
 
 __poll_t rtsync_sem_poll(struct rtsync_sem *s, struct file *file,
 			 poll_table *wait)
