@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * rtsyncctl - create, inspect, use and remove rtsync objects from the shell.
+ * rtsyncctl - list, create, inspect, use and remove rtsync objects from the
+ * shell. This file holds the commands that work through librtsync; `list`
+ * reads /proc/rtsync (list.c, proc.c).
  *
  * Exit status: 0 success, 1 failure, 2 usage error; `lock` exits with the
  * command's status. Errors go to stderr as "rtsyncctl: <what>: <reason>".
@@ -9,7 +11,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,20 +20,24 @@
 
 #include <rtsync.h>
 
-#define EXIT_USAGE 2
+#include "rtsyncctl.h"
 
 static const char usage_text[] =
 "Usage: rtsyncctl COMMAND [ARGS]\n"
 "\n"
 "Commands:\n"
+"  list [--json]                every named object, from /proc/rtsync, as a\n"
+"                               table or as a JSON array\n"
 "  version                      show the library's and the module's ABI\n"
 "  create mutex NAME [--mode MODE] [--recursive]\n"
 "                               create a mutex (fails if NAME exists)\n"
 "  create sem NAME [--value N] [--max N] [--mode MODE]\n"
 "                               create a semaphore with count N (default 0)\n"
 "                               and maximum N (default 2147483647)\n"
+"  create cond NAME [--mode MODE]\n"
+"                               create a condition variable\n"
 "  unlink NAME                  remove NAME; open users keep the object\n"
-"  info NAME                    show the state of the mutex or semaphore\n"
+"  info NAME                    show the state of the named object\n"
 "  post NAME [N]                add N (default 1) to semaphore NAME\n"
 "  wait NAME                    take one unit of semaphore NAME, sleeping\n"
 "                               while its count is 0\n"
@@ -48,56 +53,46 @@ static const char usage_text[] =
 "rtsyncctl ignores SIGINT and SIGQUIT while CMD runs, as system(3) does,\n"
 "so an interrupted CMD still releases the mutex cleanly.\n"
 "\n"
-"Exit status: 0 success, 1 failure, 2 usage error.\n";
+"Exit status: 0 success, 1 failure, 2 usage error.\n"
+"See rtsyncctl(1) and rtsync(7).\n";
 
-static int usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
+/* fail_hinted - report "<verb> <name>: <strerror(err)> (<hint>)" */
+static int fail_hinted(const char *verb, const char *name, int err,
+		       const char *hint)
 {
-	va_list ap;
-
-	fputs("rtsyncctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'rtsyncctl --help'.\n", stderr);
-	return EXIT_USAGE;
-}
-
-/*
- * fail - report a failed operation and return the exit status 1.
- * The library reports a missing /dev/rtsync and a missing name both as
- * ENOENT; say which one it is, since the fix differs.
- */
-static int fail(const char *verb, const char *name, int err)
-{
+	char what[RTSYNC_NAME_MAX + 64];
 	struct stat st;
 
-	fflush(stdout);	/* keep what was printed before the error first */
+	/*
+	 * The library reports a missing /dev/rtsync and a missing name both
+	 * as ENOENT; say which one it is, since the fix differs.
+	 */
 	if (err == ENOENT && stat("/dev/rtsync", &st) < 0 && errno == ENOENT)
-		fprintf(stderr,
-			"rtsyncctl: /dev/rtsync: %s (is the rtsync module loaded?)\n",
-			strerror(err));
-	else
-		fprintf(stderr, "rtsyncctl: %s %s: %s\n", verb, name,
-			strerror(err));
-	return EXIT_FAILURE;
+		return report_error("/dev/rtsync", err,
+				    "is the rtsync module loaded?");
+	snprintf(what, sizeof(what), "%s %s", verb, name);
+	return report_error(what, err, hint);
+}
+
+/* fail - report a failed operation and return the exit status 1 */
+static int fail(const char *verb, const char *name, int err)
+{
+	return fail_hinted(verb, name, err, NULL);
 }
 
 /*
- * fail_open - report a failed open of @name as a @type. Both types share
- * one name space, and opening a name as the other type is EINVAL: say so.
+ * fail_open - report a failed open of @name as a @type. All types share
+ * one name space, and opening a name as another type is EINVAL: say so.
  */
 static int fail_open(const char *verb, const char *name, int err,
 		     const char *type)
 {
+	char hint[64];
+
 	if (err != EINVAL)
 		return fail(verb, name, err);
-	fflush(stdout);
-	fprintf(stderr, "rtsyncctl: %s %s: %s (not a %s, or an invalid name)\n",
-		verb, name, strerror(err), type);
-	return EXIT_FAILURE;
+	snprintf(hint, sizeof(hint), "not a %s, or an invalid name", type);
+	return fail_hinted(verb, name, err, hint);
 }
 
 /* parse_uint - whole-string decimal/octal number in [min, max] */
@@ -146,8 +141,9 @@ static int cmd_create(int argc, char **argv)
 	};
 	unsigned int mode = 0600, value = 0, max = RTSYNC_SEM_VALUE_MAX;
 	int recursive = 0, value_set = 0, max_set = 0;
+	enum { MUTEX, SEM, COND } kind;
 	const char *type, *name;
-	int is_mutex, opt, fd;
+	int opt, fd;
 
 	/* Options may follow NAME; getopt_long moves them to the front. */
 	opterr = 0;
@@ -185,33 +181,45 @@ static int cmd_create(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 2)
-		return usage_error("usage: create mutex|sem NAME [OPTIONS]");
+		return usage_error("usage: create mutex|sem|cond NAME [OPTIONS]");
 	type = argv[optind];
 	name = argv[optind + 1];
 
 	if (!strcmp(type, "mutex"))
-		is_mutex = 1;
+		kind = MUTEX;
 	else if (!strcmp(type, "sem"))
-		is_mutex = 0;
+		kind = SEM;
+	else if (!strcmp(type, "cond"))
+		kind = COND;
 	else
-		return usage_error("create: unknown type '%s' (mutex or sem)",
+		return usage_error("create: unknown type '%s' (mutex, sem or cond)",
 				   type);
 
-	if (is_mutex && (value_set || max_set))
+	if (kind != SEM && (value_set || max_set))
 		return usage_error("--value and --max are for semaphores");
-	if (!is_mutex && recursive)
+	if (kind != MUTEX && recursive)
 		return usage_error("--recursive is for mutexes");
 	if (value > max)
 		return usage_error("value %u exceeds max %u", value, max);
 
-	if (is_mutex)
+	switch (kind) {
+	case MUTEX:
 		fd = rtsync_mutex_open(name, O_CREAT | O_EXCL, mode,
 				       recursive ? RTSYNC_RECURSIVE : 0);
-	else
+		break;
+	case SEM:
 		fd = rtsync_sem_open(name, O_CREAT | O_EXCL, mode, value, max);
-	if (fd < 0)
-		return fail(is_mutex ? "create mutex" : "create sem", name,
-			    errno);
+		break;
+	default:
+		fd = rtsync_cond_open(name, O_CREAT | O_EXCL, mode);
+		break;
+	}
+	if (fd < 0) {
+		char verb[16];
+
+		snprintf(verb, sizeof(verb), "create %s", type);
+		return fail(verb, name, errno);
+	}
 	rtsync_close(fd);
 	return EXIT_SUCCESS;
 }
@@ -237,33 +245,18 @@ static int open_sem(const char *name)
 	return rtsync_sem_open(name, 0, 0, 0, RTSYNC_SEM_VALUE_MAX);
 }
 
-static void print_flags(unsigned int flags)
+static void print_flags(const char *type, unsigned int flags)
 {
-	static const struct {
-		unsigned int bit;
-		const char *name;
-	} names[] = {
-		{ RTSYNC_MINFO_RECURSIVE, "recursive" },
-		{ RTSYNC_MINFO_OWNER_DIED, "owner-died" },
-		{ RTSYNC_MINFO_INCONSISTENT, "inconsistent" },
-		{ RTSYNC_MINFO_NOTRECOVERABLE, "not-recoverable" },
-		{ RTSYNC_MINFO_UNLINKED, "unlinked" },
-	};
-	const char *sep = "";
-	unsigned int i;
+	const char *names[FLAG_NAMES_MAX];
+	unsigned int i, n;
+	char rest[16];
 
 	printf("%-11s", "flags:");
-	if (!flags)
+	n = flag_names(type, flags, names, rest);
+	if (!n)
 		fputs("-", stdout);
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (flags & names[i].bit) {
-			printf("%s%s", sep, names[i].name);
-			flags &= ~names[i].bit;
-			sep = " ";
-		}
-	}
-	if (flags)
-		printf("%s%#x", sep, flags);
+	for (i = 0; i < n; i++)
+		printf("%s%s", i ? " " : "", names[i]);
 	putchar('\n');
 }
 
@@ -284,7 +277,7 @@ static int print_mutex(int fd, const char *name)
 		printf("%-11s%s\n", "owner:", "none");
 	printf("%-11s%u\n", "waiters:", st.waiters);
 	printf("%-11s%u\n", "recursion:", st.recursion);
-	print_flags(st.flags);
+	print_flags("mutex", st.flags);
 	return EXIT_SUCCESS;
 }
 
@@ -301,8 +294,22 @@ static int print_sem(int fd, const char *name)
 	printf("%-11s%u\n", "value:", st.value);
 	printf("%-11s%u\n", "max:", st.max);
 	printf("%-11s%u\n", "waiters:", st.waiters);
-	/* RTSYNC_SINFO_UNLINKED has the same bit as RTSYNC_MINFO_UNLINKED. */
-	print_flags(st.flags);
+	print_flags("sem", st.flags);
+	return EXIT_SUCCESS;
+}
+
+static int print_cond(int fd, const char *name)
+{
+	struct rtsync_cond_status st;
+	int err;
+
+	err = rtsync_cond_info(fd, &st);
+	if (err)
+		return fail("info", name, err);
+	printf("%-11s%s\n", "name:", st.name);
+	printf("%-11s%s\n", "type:", "condition variable");
+	printf("%-11s%u\n", "waiters:", st.waiters);
+	print_flags("cond", st.flags);
 	return EXIT_SUCCESS;
 }
 
@@ -315,18 +322,29 @@ static int cmd_info(int argc, char **argv)
 		return usage_error("usage: info NAME");
 	name = argv[1];
 
-	/* One name space for both types: EINVAL means "it is a semaphore". */
+	/*
+	 * One name space for all types: opening a name as the wrong type is
+	 * EINVAL, so try each in turn.
+	 */
 	fd = rtsync_mutex_open(name, 0, 0, 0);
 	if (fd >= 0) {
 		ret = print_mutex(fd, name);
-	} else if (errno == EINVAL) {
-		fd = open_sem(name);
-		if (fd < 0)
-			return fail("info", name, errno);
-		ret = print_sem(fd, name);
-	} else {
-		return fail("info", name, errno);
+		goto out;
 	}
+	if (errno != EINVAL)
+		return fail("info", name, errno);
+	fd = open_sem(name);
+	if (fd >= 0) {
+		ret = print_sem(fd, name);
+		goto out;
+	}
+	if (errno != EINVAL)
+		return fail("info", name, errno);
+	fd = rtsync_cond_open(name, 0, 0);
+	if (fd < 0)
+		return fail("info", name, errno);
+	ret = print_cond(fd, name);
+out:
 	rtsync_close(fd);
 	return ret;
 }
@@ -465,6 +483,7 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
+	{ "list", cmd_list },
 	{ "version", cmd_version },
 	{ "create", cmd_create },
 	{ "unlink", cmd_unlink },
@@ -474,19 +493,39 @@ static const struct {
 	{ "lock", cmd_lock },
 };
 
+static int is_help(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
+
+/*
+ * finish - exit status after checking that stdout really got everything:
+ * a full disk or a closed pipe must not look like success.
+ */
+static int finish(int status)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "rtsyncctl: standard output: %s\n",
+			strerror(errno));
+		return EXIT_FAILURE;
+	}
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int i;
 
 	if (argc < 2)
 		return usage_error("no command given");
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "help")) {
+	/* "rtsyncctl help", "rtsyncctl --help", "rtsyncctl COMMAND --help" */
+	if (!strcmp(argv[1], "help") || is_help(argv[1]) ||
+	    (argc == 3 && is_help(argv[2]))) {
 		fputs(usage_text, stdout);
-		return EXIT_SUCCESS;
+		return finish(EXIT_SUCCESS);
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
+			return finish(commands[i].run(argc - 1, argv + 1));
 	return usage_error("unknown command '%s'", argv[1]);
 }
