@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * rtsyncctl, the command-line tool, run as a program against the loaded
+ * module: usage errors exit 2, failures exit 1 with "rtsyncctl: <what>:
+ * <reason>" on stderr, and list (table and JSON, names with blanks,
+ * backslashes and quotes), create, info, post, wait, unlink and lock -- CMD
+ * do what they say, checked through librtsync and /proc/rtsync.
+ *
+ * The tool is the static build (userspace/tools: make rtsyncctl-static),
+ * expected at /rtsync/tests/rtsyncctl in the guest; RTSYNCCTL in the
+ * environment names another path.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <sys/stat.h>
+
+#include "tap.h"
+#include "helpers.h"
+
+#define DEFAULT_TOOL	"/rtsync/tests/rtsyncctl"
+#define RUN_TIMEOUT_S	30
+#define OUTPUT_MAX	16384
+
+static const char *tool;
+
+/* One run of the tool: its exit code (wait_child) and what it printed. */
+struct run {
+	pid_t pid;
+	FILE *out, *err;
+	int code;
+	char stdout_text[OUTPUT_MAX];
+	char stderr_text[OUTPUT_MAX];
+};
+
+/* ---- running the tool ---- */
+
+/* spawn - start the tool with the NULL-terminated @args; it runs on */
+static void spawn(struct run *r, const char *const args[])
+{
+	const char *argv[32];
+	unsigned int n = 0;
+
+	argv[n++] = "rtsyncctl";
+	while (*args && n < 31)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+
+	r->out = tmpfile();
+	r->err = tmpfile();
+	if (!r->out || !r->err)
+		bail_out("tmpfile");
+	r->pid = tap_fork();
+	if (r->pid < 0)
+		bail_out("fork");
+	if (r->pid == 0) {
+		dup2(fileno(r->out), STDOUT_FILENO);
+		dup2(fileno(r->err), STDERR_FILENO);
+		execv(tool, (char **)argv);
+		_exit(127);
+	}
+}
+
+static void slurp(FILE *f, char *buf)
+{
+	size_t n;
+
+	rewind(f);
+	n = fread(buf, 1, OUTPUT_MAX - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/* reap - wait for a spawned run (killing it after RUN_TIMEOUT_S) */
+static int reap(struct run *r)
+{
+	r->code = wait_child(r->pid, RUN_TIMEOUT_S);
+	slurp(r->out, r->stdout_text);
+	slurp(r->err, r->stderr_text);
+	return r->code;
+}
+
+/* run - the tool with the arguments given, to the end */
+#define run(r, ...) run_args((r), (const char *const[]){ __VA_ARGS__, NULL })
+
+static int run_args(struct run *r, const char *const args[])
+{
+	spawn(r, args);
+	return reap(r);
+}
+
+/* show - the run's output as TAP comments, after a failed check */
+static void show(const struct run *r)
+{
+	char exit_text[80];
+
+	if (r->code >= 0)
+		snprintf(exit_text, sizeof(exit_text), "exit %d", r->code);
+	else
+		describe_exit(r->code, exit_text, sizeof(exit_text));
+	diag("rtsyncctl %s; stdout:\n%s\n# stderr:\n%s", exit_text,
+	     r->stdout_text, r->stderr_text);
+}
+
+/* one_line - @text with newlines as "\\n", for a TAP description */
+static const char *one_line(const char *text, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (; *text && n + 3 < size; text++) {
+		if (*text == '\n') {
+			buf[n++] = '\\';
+			buf[n++] = 'n';
+		} else {
+			buf[n++] = *text;
+		}
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* expect - check a run's exit code and that @want_out is in its stdout */
+static int expect(const struct run *r, int code, const char *want_out,
+		  const char *what)
+{
+	int good = r->code == code &&
+		   (!want_out || strstr(r->stdout_text, want_out));
+	char shown[128];
+
+	if (!ok(good, "%s: exit %d%s%s%s", what, code,
+		want_out ? ", prints '" : "",
+		want_out ? one_line(want_out, shown, sizeof(shown)) : "",
+		want_out ? "'" : ""))
+		show(r);
+	return good;
+}
+
+/*
+ * expect_error - a failed run: exit @code, nothing on stdout, and one
+ * stderr line starting "rtsyncctl: " that contains @want_err.
+ */
+static int expect_error(const struct run *r, int code, const char *want_err,
+			const char *what)
+{
+	const char *nl = strchr(r->stderr_text, '\n');
+	int good = r->code == code && !r->stdout_text[0] &&
+		   !strncmp(r->stderr_text, "rtsyncctl: ", 11) &&
+		   strstr(r->stderr_text, want_err) && nl;
+
+	/* Usage errors add one "Try 'rtsyncctl --help'." line. */
+	if (good && code != 2)
+		good = nl[1] == '\0';
+	if (!ok(good, "%s: exit %d, stderr 'rtsyncctl: ...%s...'", what, code,
+		want_err))
+		show(r);
+	return good;
+}
+
+/* line_with - the line of @text that contains @needle, or "" */
+static const char *line_with(const char *text, const char *needle)
+{
+	static char line[OUTPUT_MAX];
+	const char *hit = strstr(text, needle), *start, *end;
+
+	if (!hit)
+		return "";
+	for (start = hit; start > text && start[-1] != '\n'; start--)
+		;
+	end = strchrnul(hit, '\n');
+	snprintf(line, sizeof(line), "%.*s", (int)(end - start), start);
+	return line;
+}
+
+/*
+ * table_field - word @index (0 = TYPE) of a table line, or "" when the
+ * line is shorter. A line may not be longer than OUTPUT_MAX.
+ */
+static const char *table_field(const char *line, int index)
+{
+	static char copy[OUTPUT_MAX];
+	char *save = NULL, *word;
+	int i;
+
+	snprintf(copy, sizeof(copy), "%s", line);
+	for (i = 0, word = strtok_r(copy, " ", &save); word && i < index;
+	     i++, word = strtok_r(NULL, " ", &save))
+		;
+	return word ? word : "";
+}
+
+/* has_all - @line contains every NULL-terminated string that follows */
+static int has_all(const char *line, ...)
+{
+	const char *want;
+	va_list ap;
+	int good = 1;
+
+	va_start(ap, line);
+	while ((want = va_arg(ap, const char *)))
+		if (!strstr(line, want)) {
+			diag("missing '%s' in: %s", want, line);
+			good = 0;
+		}
+	va_end(ap);
+	return good;
+}
+
+/* sem_value - the count of semaphore @name, or -1 with errno set */
+static int sem_value(const char *name)
+{
+	struct rtsync_sem_status st;
+	int fd, err;
+
+	fd = rtsync_sem_open(name, 0, 0, 0, 1);
+	if (fd < 0)
+		return -1;
+	err = rtsync_sem_info(fd, &st);
+	close(fd);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return (int)st.value;
+}
+
+/* sem_value_err - 0 if @name opens as a semaphore, else the errno */
+static int sem_value_err(const char *name)
+{
+	int err = sem_value(name) < 0 ? errno : 0;
+
+	return err;
+}
+
+/* waiters_soon - wait up to 10 s until @get(fd) reports @n waiters */
+static int waiters_soon(int fd, int is_sem, unsigned int n)
+{
+	struct rtsync_mutex_status ms;
+	struct rtsync_sem_status ss;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (is_sem ? !rtsync_sem_info(fd, &ss) && ss.waiters == n :
+			     !rtsync_mutex_info(fd, &ms) && ms.waiters == n)
+			return 1;
+		sleep_ms(10);
+	}
+	return 0;
+}
+
+/* ---- the checks ---- */
+
+static void test_usage(void)
+{
+	char name[64];
+	struct run r;
+
+	test_name(name, sizeof(name), "cli-usage");
+
+	run(&r, "--help");
+	expect(&r, 0, "Usage: rtsyncctl COMMAND", "--help");
+	ok(strstr(r.stdout_text, "list [--json]") && !r.stderr_text[0],
+	   "--help lists the list command, stderr empty");
+	run(&r, "info", "--help");
+	expect(&r, 0, "Usage: rtsyncctl COMMAND", "COMMAND --help");
+
+	run_args(&r, (const char *const[]){ NULL });
+	expect_error(&r, 2, "no command given", "no command");
+	run(&r, "frobnicate");
+	expect_error(&r, 2, "unknown command 'frobnicate'", "unknown command");
+	run(&r, "create", "queue", name);
+	expect_error(&r, 2, "unknown type 'queue'", "create with a bad type");
+	run(&r, "create", "sem", name, "--value", "3", "--max", "2");
+	expect_error(&r, 2, "value 3 exceeds max 2", "create sem value > max");
+	is_errno(sem_value_err(name), ENOENT,
+		 "a refused create creates nothing: opening it");
+	run(&r, "create", "mutex", name, "--mode", "0999");
+	expect_error(&r, 2, "bad mode '0999'", "create with a bad mode");
+	run(&r, "create", "mutex", name, "--value", "1");
+	expect_error(&r, 2, "--value and --max are for semaphores",
+		     "create mutex --value");
+	run(&r, "create", "mutex");
+	expect_error(&r, 2, "usage: create", "create without a name");
+	run(&r, "info");
+	expect_error(&r, 2, "usage: info NAME", "info without a name");
+	run(&r, "unlink", "a", "b");
+	expect_error(&r, 2, "usage: unlink NAME", "unlink with two names");
+	run(&r, "post", name, "0");
+	expect_error(&r, 2, "bad count '0'", "post 0");
+	run(&r, "post", name, "many");
+	expect_error(&r, 2, "bad count 'many'", "post with a bad count");
+	run(&r, "wait");
+	expect_error(&r, 2, "usage: wait NAME", "wait without a name");
+	run(&r, "lock", name);
+	expect_error(&r, 2, "usage: lock NAME -- CMD", "lock without CMD");
+	run(&r, "list", "extra");
+	expect_error(&r, 2, "usage: list [--json]", "list with an argument");
+	run(&r, "list", "--yaml");
+	expect_error(&r, 2, "unknown option '--yaml'", "list with a bad option");
+}
+
+static void test_missing(void)
+{
+	char name[64], want[128], marker[80];
+	struct stat st;
+	struct run r;
+
+	test_name(name, sizeof(name), "cli-missing");
+	snprintf(want, sizeof(want), "info %s: %s", name, strerror(ENOENT));
+
+	run(&r, "info", name);
+	expect_error(&r, 1, want, "info of a missing name");
+	run(&r, "unlink", name);
+	expect_error(&r, 1, strerror(ENOENT), "unlink of a missing name");
+	run(&r, "post", name);
+	expect_error(&r, 1, strerror(ENOENT), "post to a missing name");
+	run(&r, "wait", name);
+	expect_error(&r, 1, strerror(ENOENT), "wait on a missing name");
+
+	snprintf(marker, sizeof(marker), "/tmp/cli-marker-%d", (int)getpid());
+	run(&r, "lock", name, "--", "/bin/touch", marker);
+	expect_error(&r, 1, strerror(ENOENT), "lock of a missing name");
+	ok(stat(marker, &st) < 0 && errno == ENOENT,
+	   "lock of a missing name did not run CMD");
+	unlink(marker);
+}
+
+static void test_semaphore(void)
+{
+	struct rtsync_sem_status st;
+	char name[64], mname[64];
+	struct run r, waiter;
+	int fd, err;
+
+	test_name(name, sizeof(name), "cli-sem");
+
+	run(&r, "create", "sem", name, "--value", "2", "--max", "5", "--mode",
+	    "0640");
+	expect(&r, 0, NULL, "create sem --value 2 --max 5 --mode 0640");
+	fd = rtsync_sem_open(name, 0, 0, 0, 1);
+	if (!ok(fd >= 0, "the semaphore exists for librtsync"))
+		return;
+	memset(&st, 0, sizeof(st));
+	err = rtsync_sem_info(fd, &st);
+	ok(!err && st.value == 2 && st.max == 5,
+	   "created with value 2, max 5 (got %s, %u, %u)", strerror(err),
+	   st.value, st.max);
+
+	run(&r, "create", "sem", name);
+	expect_error(&r, 1, strerror(EEXIST), "create of an existing name");
+
+	run(&r, "info", name);
+	if (expect(&r, 0, "type:      semaphore", "info of a semaphore"))
+		ok(has_all(r.stdout_text, strf("name:      %s\n", name),
+			   "value:     2\n", "max:       5\n",
+			   "waiters:   0\n", "flags:     -\n", NULL),
+		   "info shows name, value, max, waiters and flags");
+
+	run(&r, "post", name, "3");
+	expect(&r, 0, NULL, "post NAME 3");
+	ok(sem_value(name) == 5, "post 3 made the count 5");
+	run(&r, "post", name);
+	expect_error(&r, 1, strerror(EOVERFLOW), "post beyond the maximum");
+	ok(sem_value(name) == 5, "the refused post changed nothing");
+
+	run(&r, "wait", name);
+	expect(&r, 0, NULL, "wait with a count of 5");
+	ok(sem_value(name) == 4, "wait took one unit");
+
+	/* A wait at count 0 sleeps until someone posts. */
+	while (!rtsync_sem_trywait(fd))
+		;
+	spawn(&waiter, (const char *const[]){ "wait", name, NULL });
+	ok(waiters_soon(fd, 1, 1), "wait at count 0 sleeps in the semaphore");
+	ok(!rtsync_sem_post(fd, 1, NULL), "post from librtsync");
+	reap(&waiter);
+	expect(&waiter, 0, NULL, "the sleeping wait returns after the post");
+	ok(sem_value(name) == 0, "and took the posted unit");
+
+	test_name(mname, sizeof(mname), "cli-sem-mutex");
+	run(&r, "create", "mutex", mname);
+	run(&r, "wait", mname);
+	expect_error(&r, 1, "not a semaphore", "wait on a mutex");
+	run(&r, "post", mname);
+	expect_error(&r, 1, "not a semaphore", "post to a mutex");
+	rtsync_unlink(mname);
+
+	run(&r, "unlink", name);
+	expect(&r, 0, NULL, "unlink");
+	is_errno(sem_value_err(name), ENOENT, "the name is gone: opening it");
+	ok(!rtsync_sem_info(fd, &st) && (st.flags & RTSYNC_SINFO_UNLINKED),
+	   "an open fd keeps the object, flagged unlinked");
+	run(&r, "info", name);
+	expect_error(&r, 1, strerror(ENOENT), "info after unlink");
+	close(fd);
+}
+
+static void test_mutex_and_lock(void)
+{
+	struct rtsync_mutex_status st;
+	char name[64], rname[64], want[80];
+	struct run r, locker;
+	int fd, err;
+
+	test_name(name, sizeof(name), "cli-mutex");
+	run(&r, "create", "mutex", name);
+	expect(&r, 0, NULL, "create mutex");
+	run(&r, "info", name);
+	if (expect(&r, 0, "type:      mutex", "info of a free mutex"))
+		ok(has_all(r.stdout_text, "owner:     none\n",
+			   "recursion: 0\n", "flags:     -\n", NULL),
+		   "a free mutex has no owner");
+
+	/* CMD runs while rtsyncctl holds the mutex: it sees the owner. */
+	spawn(&r, (const char *const[]){ "lock", name, "--", tool, "info",
+					 name, NULL });
+	snprintf(want, sizeof(want), "owner:     pid %d, tid %d", (int)r.pid,
+		 (int)r.pid);
+	reap(&r);
+	expect(&r, 0, want, "lock -- rtsyncctl info: CMD sees the lock held by rtsyncctl");
+
+	fd = rtsync_mutex_open(name, 0, 0, 0);
+	if (!ok(fd >= 0, "the mutex exists for librtsync"))
+		return;
+	memset(&st, 0, sizeof(st));
+	err = rtsync_mutex_info(fd, &st);
+	ok(!err && st.owner_tid == 0,
+	   "lock released the mutex after CMD (%s, owner %d)", strerror(err),
+	   (int)st.owner_tid);
+
+	run(&r, "lock", name, "--", "/bin/sh", "-c", "exit 3");
+	expect(&r, 3, NULL, "lock exits with CMD's status");
+	run(&r, "lock", name, "--", "/nonexistent/cmd");
+	expect(&r, 127, NULL, "lock with a CMD that does not exist: 127");
+	ok(!rtsync_mutex_info(fd, &st) && st.owner_tid == 0,
+	   "the mutex is free after both");
+
+	/* A lock held elsewhere makes rtsyncctl lock sleep until released. */
+	if (ok(!rtsync_mutex_lock(fd), "librtsync takes the mutex")) {
+		spawn(&locker, (const char *const[]){ "lock", name, "--",
+						      "/bin/true", NULL });
+		ok(waiters_soon(fd, 0, 1), "lock sleeps while the mutex is held");
+		ok(!rtsync_mutex_unlock(fd), "librtsync releases it");
+		reap(&locker);
+		expect(&locker, 0, NULL, "the sleeping lock runs CMD once released");
+	}
+
+	test_name(rname, sizeof(rname), "cli-recursive");
+	run(&r, "create", "mutex", rname, "--recursive");
+	expect(&r, 0, NULL, "create mutex --recursive");
+	run(&r, "info", rname);
+	expect(&r, 0, "flags:     recursive\n", "info shows the recursive flag");
+	rtsync_unlink(rname);
+
+	run(&r, "unlink", name);
+	expect(&r, 0, NULL, "unlink of the mutex");
+	close(fd);
+}
+
+static void test_cond(void)
+{
+	char name[64];
+	struct run r;
+
+	test_name(name, sizeof(name), "cli-cond");
+	run(&r, "create", "cond", name, "--mode", "0600");
+	expect(&r, 0, NULL, "create cond");
+	run(&r, "info", name);
+	expect(&r, 0, "type:      condition variable", "info of a condition variable");
+	run(&r, "list", "--json");
+	ok(has_all(line_with(r.stdout_text, strf("\"name\": \"%s\"", name)),
+		   "{\"type\": \"cond\"", "\"owner_pid\": null",
+		   "\"value\": null", NULL),
+	   "list --json shows the condition variable");
+	run(&r, "unlink", name);
+	expect(&r, 0, NULL, "unlink of the condition variable");
+}
+
+/* proc_line - the /proc/rtsync line that contains @needle, or "" */
+static const char *proc_line(const char *needle)
+{
+	static char text[OUTPUT_MAX];
+	size_t n = 0;
+	FILE *f = fopen("/proc/rtsync", "r");
+
+	if (f) {
+		n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+	}
+	text[n] = '\0';
+	return line_with(text, needle);
+}
+
+static void test_list(void)
+{
+	char spaced[80], odd[80], sem[64], json_odd[96], table_odd[96];
+	char pid_text[16], tid_text[16];
+	const char *line;
+	struct run r;
+	int fd;
+
+	/* A name with a space, and one with a tab, a backslash and a quote. */
+	snprintf(spaced, sizeof(spaced), "cli list %d", (int)getpid());
+	snprintf(odd, sizeof(odd), "cli\tq\"b\\s-%d", (int)getpid());
+	snprintf(json_odd, sizeof(json_odd), "\"name\": \"cli\\tq\\\"b\\\\s-%d\"",
+		 (int)getpid());
+	snprintf(table_odd, sizeof(table_odd), "cli\\011q\"b\\134s-%d",
+		 (int)getpid());
+	test_name(sem, sizeof(sem), "cli-list-sem");
+
+	fd = rtsync_mutex_open(spaced, O_CREAT | O_EXCL, 0600, 0);
+	if (fd < 0)
+		bail_out("rtsync_mutex_open");
+	run(&r, "create", "mutex", odd, "--mode", "0644");
+	expect(&r, 0, NULL, "create a mutex named with tab, quote and backslash");
+	run(&r, "create", "sem", sem, "--value", "2", "--max", "5");
+	expect(&r, 0, NULL, "create sem for list");
+
+	ok(has_all(proc_line(strf("cli\\040list\\040%d", (int)getpid())),
+		   "mutex", NULL),
+	   "/proc/rtsync escapes the space as \\040");
+
+	/* The test holds the spaced mutex: list shows this process as owner. */
+	ok(!rtsync_mutex_lock(fd), "librtsync locks the spaced mutex");
+	snprintf(pid_text, sizeof(pid_text), "%d", (int)getpid());
+	snprintf(tid_text, sizeof(tid_text), "%d", (int)gettid());
+
+	run(&r, "list");
+	if (expect(&r, 0, "TYPE", "list")) {
+		line = line_with(r.stdout_text, "TYPE");
+		ok(line == strstr(line, "TYPE ") && r.stdout_text[0] == 'T' &&
+		   !strcmp(table_field(line, 10), "NAME"),
+		   "the table starts with its head line, NAME the 11th column");
+		line = line_with(r.stdout_text, strf("  %s\n", spaced));
+		ok(!strcmp(table_field(line, 0), "mutex") &&
+		   !strcmp(table_field(line, 1), "0600") &&
+		   !strcmp(table_field(line, 4), pid_text) &&
+		   !strcmp(table_field(line, 5), tid_text) &&
+		   !strcmp(table_field(line, 6), "-"),
+		   "table: the spaced name as it is, mode, owner pid and tid");
+		if (!*line)
+			show(&r);
+		line = line_with(r.stdout_text, table_odd);
+		ok(!strcmp(table_field(line, 0), "mutex") &&
+		   !strcmp(table_field(line, 1), "0644") &&
+		   !strcmp(table_field(line, 4), "-"),
+		   "table: tab and backslash as \\ooo, a free mutex has no owner");
+		line = line_with(r.stdout_text, strf("  %s\n", sem));
+		ok(!strcmp(table_field(line, 0), "sem") &&
+		   !strcmp(table_field(line, 4), "-") &&
+		   !strcmp(table_field(line, 6), "2") &&
+		   !strcmp(table_field(line, 7), "5") &&
+		   !strcmp(table_field(line, 8), "0"),
+		   "table: the semaphore's value, max and waiters");
+	}
+
+	run(&r, "list", "--json");
+	if (expect(&r, 0, "[\n", "list --json")) {
+		ok(r.stdout_text[strlen(r.stdout_text) - 2] == ']',
+		   "the JSON array is closed");
+		ok(has_all(line_with(r.stdout_text,
+				     strf("\"name\": \"%s\"", spaced)),
+			   "{\"type\": \"mutex\"", "\"mode\": 384",
+			   strf("\"owner_pid\": %d, \"owner_tid\": %d",
+				(int)getpid(), (int)gettid()),
+			   "\"value\": null", "\"max\": null",
+			   "\"flag_names\": []", NULL),
+		   "JSON: the unescaped spaced name, mode 0600, owner, nulls");
+		ok(has_all(line_with(r.stdout_text, json_odd),
+			   "\"mode\": 420", "\"owner_pid\": 0", NULL),
+		   "JSON: tab, quote and backslash in JSON escapes");
+		ok(has_all(line_with(r.stdout_text,
+				     strf("\"name\": \"%s\"", sem)),
+			   "{\"type\": \"sem\"", "\"value\": 2", "\"max\": 5",
+			   "\"owner_pid\": null", "\"waiters\": 0", NULL),
+		   "JSON: the semaphore's typed fields");
+	}
+	rtsync_mutex_unlock(fd);
+	close(fd);
+
+	rtsync_unlink(spaced);
+	run(&r, "unlink", odd);
+	expect(&r, 0, NULL, "unlink of the oddly named mutex");
+	run(&r, "unlink", sem);
+	run(&r, "list", "--json");
+	ok(r.code == 0 && !strstr(r.stdout_text, "cli list") &&
+	   !strstr(r.stdout_text, json_odd) && !strstr(r.stdout_text, sem),
+	   "unlinked names are gone from list --json");
+}
+
+int main(void)
+{
+	tool = getenv("RTSYNCCTL");
+	if (!tool)
+		tool = DEFAULT_TOOL;
+	if (access(tool, X_OK)) {
+		skip(strf("no rtsyncctl at %s (userspace/tools: make rtsyncctl-static)",
+			  tool),
+		     "rtsyncctl command-line checks");
+		return tap_done();
+	}
+	umask(022);
+
+	test_usage();
+	test_missing();
+	test_semaphore();
+	test_mutex_and_lock();
+	test_cond();
+	test_list();
+	return tap_done();
+}
