@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * Uncontended costs, one thread on one CPU:
+ *  - the floor: RTSYNC_IOC_NOP on /dev/rtsync, next to a null system call;
+ *  - lock+unlock of an rtsync mutex nobody else wants, next to two NOP
+ *    ioctls (the same two trips through the ioctl path, doing nothing), a
+ *    robust PI pthread mutex in shared memory, a SysV semaphore taken and
+ *    given back with SEM_UNDO, and a POSIX named semaphore.
+ *
+ * Each repetition runs every contender once, in an order that rotates from
+ * one repetition to the next, so drift and warm-up hit them all alike.
+ */
+#define _GNU_SOURCE
+#include "bench.h"
+
+#include <semaphore.h>
+#include <sys/ioctl.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <sys/syscall.h>
+
+#define REPS	15
+
+enum contender {
+	NULL_SYSCALL,
+	NOP,
+	NOP_PAIR,
+	RTSYNC_MUTEX,
+	PI_MUTEX,
+	SYSV_SEM,
+	POSIX_SEM,
+	NR_CONTENDERS
+};
+
+static const char *const contender_name[NR_CONTENDERS] = {
+	[NULL_SYSCALL]	= "null syscall (getppid)",
+	[NOP]		= "NOP ioctl",
+	[NOP_PAIR]	= "NOP ioctl pair",
+	[RTSYNC_MUTEX]	= "rtsync lock+unlock",
+	[PI_MUTEX]	= "pthread PI robust pshared mutex lock+unlock",
+	[SYSV_SEM]	= "SysV semop -1/+1 with SEM_UNDO",
+	[POSIX_SEM]	= "POSIX named sem_wait+sem_post",
+};
+
+static struct {
+	int devfd;
+	int mutex_fd;
+	pthread_mutex_t *pi;
+	int sysv_id;
+	sem_t *posix;
+} c;
+
+static long errors;
+
+/* Run one contender for iters iterations; return ns per iteration. */
+static double run(enum contender which, long iters)
+{
+	struct sembuf down = { .sem_num = 0, .sem_op = -1, .sem_flg = SEM_UNDO };
+	struct sembuf up = { .sem_num = 0, .sem_op = 1, .sem_flg = SEM_UNDO };
+	int64_t start = now_ns();
+	long i;
+
+	switch (which) {
+	case NULL_SYSCALL:
+		for (i = 0; i < iters; i++)
+			syscall(SYS_getppid);
+		break;
+	case NOP:
+		for (i = 0; i < iters; i++)
+			errors += ioctl(c.devfd, RTSYNC_IOC_NOP) != 0;
+		break;
+	case NOP_PAIR:
+		for (i = 0; i < iters; i++) {
+			errors += ioctl(c.devfd, RTSYNC_IOC_NOP) != 0;
+			errors += ioctl(c.devfd, RTSYNC_IOC_NOP) != 0;
+		}
+		break;
+	case RTSYNC_MUTEX:
+		for (i = 0; i < iters; i++) {
+			errors += rtsync_mutex_lock(c.mutex_fd) != 0;
+			errors += rtsync_mutex_unlock(c.mutex_fd) != 0;
+		}
+		break;
+	case PI_MUTEX:
+		for (i = 0; i < iters; i++) {
+			errors += pthread_mutex_lock(c.pi) != 0;
+			errors += pthread_mutex_unlock(c.pi) != 0;
+		}
+		break;
+	case SYSV_SEM:
+		for (i = 0; i < iters; i++) {
+			errors += semop(c.sysv_id, &down, 1) != 0;
+			errors += semop(c.sysv_id, &up, 1) != 0;
+		}
+		break;
+	case POSIX_SEM:
+		for (i = 0; i < iters; i++) {
+			errors += sem_wait(c.posix) != 0;
+			errors += sem_post(c.posix) != 0;
+		}
+		break;
+	default:
+		break;
+	}
+	return (double)(now_ns() - start) / iters;
+}
+
+static void setup(char *mutex_name, size_t mutex_size, char *sem_name,
+		  size_t sem_size)
+{
+	c.devfd = open("/dev/rtsync", O_RDWR | O_CLOEXEC);
+	if (c.devfd < 0)
+		bail("open /dev/rtsync");
+	c.mutex_fd = rtsync_mutex_open(bench_name(mutex_name, mutex_size,
+						  "unc", 0),
+				       O_CREAT | O_EXCL, 0600, 0);
+	if (c.mutex_fd < 0)
+		bail("rtsync_mutex_open");
+	c.pi = shared_mem(sizeof(*c.pi));
+	pi_mutex_init(c.pi);
+	c.sysv_id = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+	if (c.sysv_id < 0 || semctl(c.sysv_id, 0, SETVAL, 1))
+		bail("semget/semctl SETVAL");
+	snprintf(sem_name, sem_size, "/%s", mutex_name);
+	c.posix = sem_open(sem_name, O_CREAT | O_EXCL, 0600, 1);
+	if (c.posix == SEM_FAILED)
+		bail("sem_open(%s)", sem_name);
+}
+
+static void teardown(const char *mutex_name, const char *sem_name)
+{
+	int err = 0;
+
+	err |= rtsync_close(c.mutex_fd);
+	err |= rtsync_unlink(mutex_name);
+	err |= semctl(c.sysv_id, 0, IPC_RMID) != 0;
+	err |= sem_close(c.posix) != 0;
+	err |= sem_unlink(sem_name) != 0;
+	err |= close(c.devfd) != 0;
+	ok(!err, "uncontended: every object removed again");
+}
+
+int main(void)
+{
+	struct samples s[NR_CONTENDERS] = { 0 };
+	char mutex_name[64], sem_name[72], runs[64];
+	long iters = scaled(30000, 1000);
+	double m[NR_CONTENDERS];
+	int rep, k;
+
+	pin_cpu(CPU_A);
+	setup(mutex_name, sizeof(mutex_name), sem_name, sizeof(sem_name));
+	progress("uncontended: %d reps x %ld iterations of %d contenders, one thread on CPU %d",
+		 REPS, iters, NR_CONTENDERS, CPU_A);
+
+	/* Warm-up: first-use costs (the SEM_UNDO record, rtsync's thread
+	 * record, page faults) are not what is measured.
+	 */
+	for (k = 0; k < NR_CONTENDERS; k++)
+		run(k, iters / 10);
+	for (rep = 0; rep < REPS; rep++)
+		for (k = 0; k < NR_CONTENDERS; k++) {
+			enum contender which = (rep + k) % NR_CONTENDERS;
+
+			add_sample(&s[which], run(which, iters));
+		}
+	ok(errors == 0, "uncontended: every call succeeded (%ld failed)", errors);
+
+	for (k = 0; k < NR_CONTENDERS; k++) {
+		m[k] = samples_median(&s[k]);
+		diag("uncontended: %-45s %8.1f ns", contender_name[k], m[k]);
+	}
+	snprintf(runs, sizeof(runs), "%d reps x %ld", REPS, iters);
+	row("1", "NOP ioctl on /dev/rtsync (floor)", m[NOP],
+	    contender_name[NULL_SYSCALL], m[NULL_SYSCALL], "ns", "-", runs);
+	row("2", "uncontended lock+unlock", m[RTSYNC_MUTEX],
+	    contender_name[NOP_PAIR], m[NOP_PAIR], "ns", "<=1.15", runs);
+	row("2", "uncontended lock+unlock", m[RTSYNC_MUTEX],
+	    contender_name[SYSV_SEM], m[SYSV_SEM], "ns", "<1", runs);
+	row("2", "uncontended lock+unlock", m[RTSYNC_MUTEX],
+	    contender_name[PI_MUTEX], m[PI_MUTEX], "ns", "-", runs);
+	row("2", "uncontended lock+unlock", m[RTSYNC_MUTEX],
+	    contender_name[POSIX_SEM], m[POSIX_SEM], "ns", "-", runs);
+
+	teardown(mutex_name, sem_name);
+	return tap_done();
+}
