@@ -8,6 +8,7 @@
 #   make bench        benchmarks against PI futex and POSIX/SysV semaphores
 #   make demo         boots a VM and shows rtsync working
 #   make install      module, headers, library, rtsync.pc, CLI, man pages
+#   make dkms         module sources to /usr/src for dkms add/build/install
 #
 # KDIR: kernel build tree to build rtsync.ko against. Default: the running
 # kernel's, else the newest Debian 6.1 headers (make deps installs them).
@@ -21,7 +22,7 @@ export PREFIX DESTDIR
 TOP := $(CURDIR)
 
 .PHONY: all module lib tools tests demos check check-quick stress demo bench \
-	deps install uninstall clean
+	deps install uninstall dkms clean
 
 all: module lib tools tests demos
 
@@ -61,15 +62,52 @@ demo:
 bench:
 	@tests/vm/bench.sh
 
-install: all
-	$(MAKE) -C $(KDIR) M=$(TOP) INSTALL_MOD_PATH=$(DESTDIR) \
-		INSTALL_MOD_DIR=updates modules_install
+# The kernel release rtsync.ko is built for, naming its directory under
+# /lib/modules: KDIR's UTS_RELEASE (Debian's header packages carry a
+# kernel.release file that disagrees with it), else what KDIR's Makefile
+# says. Override with KREL=, e.g. to uninstall after KDIR is gone.
+install uninstall: KREL ?= $(or $(shell sed -n \
+	's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null),$(shell \
+	$(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null))
+install uninstall: MODDIR = $(DESTDIR)/lib/modules/$(KREL)/updates
+
+# Module (+ depmod), headers, libraries, rtsync.pc, rtsyncctl, man pages,
+# udev rule, modules-load.d example. With DESTDIR (a staging tree for a
+# package) depmod is left to the package's installation.
+install: module lib tools
+	@[ -n "$(KREL)" ] || { echo "rtsync: cannot tell KDIR's kernel release (KDIR='$(KDIR)'); pass KREL=" >&2; exit 1; }
+	install -d $(MODDIR)
+	install -m 644 rtsync.ko $(MODDIR)/rtsync.ko
+	$(if $(DESTDIR),@echo "rtsync: DESTDIR is set: run 'depmod $(KREL)' where it is unpacked",depmod -a $(KREL))
 	$(MAKE) -C userspace/lib install
 	$(MAKE) -C userspace/tools install
+	$(MAKE) -C docs/man install
+	$(MAKE) -C userspace/system install
 
 uninstall:
+	@[ -n "$(KREL)" ] || { echo "rtsync: cannot tell KDIR's kernel release (KDIR='$(KDIR)'); pass KREL=" >&2; exit 1; }
+	rm -f $(MODDIR)/rtsync.ko
+	$(if $(DESTDIR),,[ ! -d /lib/modules/$(KREL) ] || depmod -a $(KREL))
 	$(MAKE) -C userspace/lib uninstall
 	$(MAKE) -C userspace/tools uninstall
+	$(MAKE) -C docs/man uninstall
+	$(MAKE) -C userspace/system uninstall
+
+# DKMS: copy the module's sources and dkms.conf (with the file that holds
+# the version) to $(DESTDIR)/usr/src/rtsync-<version>; then
+# `dkms add rtsync/<version>` and `dkms install rtsync/<version>`.
+dkms:
+	@set -e; version=$$(bash -c '. ./dkms.conf && echo "$$PACKAGE_VERSION"'); \
+	[ -n "$$version" ] || { echo "rtsync: dkms.conf names no version" >&2; exit 1; }; \
+	src=$(DESTDIR)/usr/src/rtsync-$$version; \
+	echo "rtsync: module sources -> $$src"; \
+	install -d $$src/module $$src/uapi/linux $$src/userspace/lib; \
+	install -m 644 dkms.conf Kbuild $$src/; \
+	install -m 644 module/*.c module/*.h $$src/module/; \
+	install -m 644 uapi/linux/rtsync.h $$src/uapi/linux/; \
+	install -m 644 userspace/lib/version.mk $$src/userspace/lib/; \
+	echo "rtsync: now: dkms add rtsync/$$version && dkms install rtsync/$$version"
 
 clean:
 	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then \
