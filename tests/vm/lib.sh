@@ -8,7 +8,9 @@
 #   initramfs.sh  the guest's root file system (with guest-init.sh as /init)
 #   boot.sh       running one guest under QEMU with a hard time limit
 #   verdict.sh    turning a boot's logs into PASS/FAIL/SKIP lines
+#   kunit.sh      building the KUnit module for kernels that have KUnit
 #   rtsync-pass.sh  building rtsync and running it on one kernel
+#   host-tests.sh   librtsync's unit tests, on the build host
 # This file holds what they share: paths, messages and the result tally.
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -136,5 +138,9 @@ show_tail() {
 . "$VM_LIB/boot.sh"
 # shellcheck source=lib/verdict.sh
 . "$VM_LIB/verdict.sh"
+# shellcheck source=lib/kunit.sh
+. "$VM_LIB/kunit.sh"
 # shellcheck source=lib/rtsync-pass.sh
 . "$VM_LIB/rtsync-pass.sh"
+# shellcheck source=lib/host-tests.sh
+. "$VM_LIB/host-tests.sh"

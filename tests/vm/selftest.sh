@@ -4,12 +4,12 @@
 # on purpose and checks that the verdict reports each of them as failed,
 # and reports a good program as passed (a harness that failed everything
 # would otherwise pass). Each expectation is one test in the summary,
-# "selftest: harness ...". The guests' own PASS/FAIL lines are not counted;
-# they are shown only when an expectation is not met.
+# "selftest/<kernel>: harness ...". The guests' own PASS/FAIL lines are not
+# counted; they are shown only when an expectation is not met.
 
 SELFTEST_DIR=$VM_DIR/selftest
 SELFTEST_PROGRAMS=(tap_pass tap_fail tap_crash)
-SELFTEST_MODULES=(warn_on_load panic_on_load)
+SELFTEST_MODULES=(warn_on_load panic_on_load leak_on_load)
 SELFTEST_TIMEOUT=300	# a boot that is meant to finish
 SELFTEST_HANG_TIMEOUT=60	# the boot that is meant to hang
 SELFTEST_IDLE_LIMIT=20	# the boot that is meant to go silent
@@ -73,9 +73,9 @@ expect() {
 	local what=$1
 	shift
 	if "$@"; then
-		record PASS "selftest: harness $what"
+		record PASS "selftest/$SELFTEST_KERNEL: harness $what"
 	else
-		record FAIL "selftest: harness $what"
+		record FAIL "selftest/$SELFTEST_KERNEL: harness $what"
 		echo "    the verdict on $SELFTEST_BOOT_DIR was:"
 		sed 's/^/    > /' <<<"$SELFTEST_VERDICT"
 	fi
@@ -110,6 +110,12 @@ warn_fails() {
 		! verdict_has_match "^FAIL $SELFTEST_KERNEL: guest did not finish"
 }
 
+leak_fails() {
+	verdict_has "PASS $SELFTEST_KERNEL/insmod: leak_on_load.ko loads" &&
+		verdict_has "PASS $SELFTEST_KERNEL/kmemleak: kmemleak scan after loading" &&
+		verdict_has_match "^FAIL $SELFTEST_KERNEL: kernel log: unreferenced object "
+}
+
 panic_fails() {
 	verdict_has_match "^FAIL $SELFTEST_KERNEL: guest did not finish its plan \(the guest stopped early" &&
 		verdict_has_match "^FAIL $SELFTEST_KERNEL: kernel log: Kernel panic .*deliberate panic" &&
@@ -133,41 +139,70 @@ silence_fails() {
 		[ "$(verdict_count "^FAIL $SELFTEST_KERNEL: kernel log")" -eq 0 ]
 }
 
-# selftest_run KERNEL: the whole self-test on one kernel.
-selftest_run() {
-	local started=$SECONDS
+# The scenarios, one boot each, with the expectations about its verdict.
+SELFTEST_SCENARIOS=(tap warn panic hang silence)
 
-	say "harness self-test on the $1 kernel ..."
-	if ! kernel_use "$1"; then
-		record FAIL "selftest: $1 kernel and its build tree are present"
-		return 0
-	fi
-	SELFTEST_KERNEL=$KNAME
-	if ! selftest_build; then
-		record FAIL "selftest: build the self-test programs and modules"
-		return 0
-	fi
-
+selftest_tap() {
 	selftest_boot tap "$SELFTEST_TIMEOUT" \
 		"test tap_pass" "test tap_fail" "test tap_crash"
 	expect "passes a clean TAP program" tap_pass_is_clean
 	expect "fails a TAP program that fails one check" tap_fail_fails_once
 	expect "fails a program that crashes before its plan" tap_crash_fails
+}
 
+# On the debug kernel this also proves its configuration lets WARN print:
+# tinyconfig turns CONFIG_BUG off, which silences every WARN. A kernel with
+# kmemleak also gets a leak in the same boot (debug boots are slow), which
+# its scan must report: a leak check that never fails proves nothing.
+selftest_warn() {
+	local leak=()
+
+	if kernel_has CONFIG_DEBUG_KMEMLEAK; then
+		leak=("insmod /rtsync/leak_on_load.ko leak_on_load.ko"
+			"kmemleak after loading")
+	fi
 	selftest_boot warn "$SELFTEST_TIMEOUT" \
-		"insmod /rtsync/warn_on_load.ko warn_on_load.ko"
+		"insmod /rtsync/warn_on_load.ko warn_on_load.ko" "${leak[@]}"
 	expect "fails on a WARN" warn_fails
+	[ ${#leak[@]} -eq 0 ] || expect "fails on leaked memory (kmemleak)" leak_fails
+}
 
+selftest_panic() {
 	selftest_boot panic "$SELFTEST_TIMEOUT" \
 		"insmod /rtsync/panic_on_load.ko panic_on_load.ko" "sh true"
 	expect "fails on a panic" panic_fails
+}
 
+selftest_hang() {
 	selftest_boot hang "$SELFTEST_HANG_TIMEOUT" "hang"
 	expect "fails on a hang" hang_fails
+}
 
+selftest_silence() {
 	# Well within the hard limit, so only the silence can end this one.
 	BOOT_IDLE_LIMIT=$SELFTEST_IDLE_LIMIT selftest_boot silence "$SELFTEST_TIMEOUT" "hang"
 	expect "fails on a guest that stops producing output" silence_fails
+}
 
+# selftest_run KERNEL [SCENARIO...]: the self-test on one kernel: the
+# scenarios named (see SELFTEST_SCENARIOS), or all of them.
+selftest_run() {
+	local started=$SECONDS scenario kernel=$1
+	shift
+	[ $# -gt 0 ] || set -- "${SELFTEST_SCENARIOS[@]}"
+
+	say "harness self-test on the $kernel kernel ($*) ..."
+	SELFTEST_KERNEL=$kernel
+	if ! kernel_use "$kernel"; then
+		record FAIL "selftest/$kernel: kernel and its build tree are present"
+		return 0
+	fi
+	if ! selftest_build; then
+		record FAIL "selftest/$kernel: build the self-test programs and modules"
+		return 0
+	fi
+	for scenario in "$@"; do
+		"selftest_$scenario"
+	done
 	say "self-test finished in $(elapsed_since "$started") s"
 }

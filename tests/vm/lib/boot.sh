@@ -20,7 +20,9 @@ BOOT_APPEND="console=ttyS0 loglevel=7 panic=-1 oops=panic"
 
 # What vm_boot shows while the guest runs: "steps" (a line as each plan
 # step begins, so a long boot is not silent), "all" (the whole results
-# output, for a human watching) or "none". Callers may set it for one call:
+# output), "text" (for a human watching: each step's name, its output
+# without the TAP comment marks, and its ok/not ok lines) or "none".
+# Callers may set it for one call:
 #   BOOT_WATCH=all vm_boot ...
 BOOT_WATCH=steps
 
@@ -41,6 +43,17 @@ boot_watch_filter() {
 		case $1 in
 		all) echo "$line" ;;
 		steps) [[ $line != "### begin "* ]] || say "  running ${line#"### begin "} ..." ;;
+		text)
+			case $line in
+			"### begin "*) say "${line#"### begin "}:" ;;
+			"### "* | 1..*) ;;
+			"#"*)
+				line=${line#"#"}
+				echo "    ${line#" "}"
+				;;
+			*) echo "$line" ;;
+			esac
+			;;
 		esac
 	done
 }

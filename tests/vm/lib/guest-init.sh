@@ -15,8 +15,19 @@
 # Plan lines ('#' starts a comment):
 #   timeout SECS        time limit of each later `test` (default 300)
 #   insmod PATH LABEL   load a module; reported as one TAP check
+#   rmmod NAME          unload a module; reported as one TAP check
 #   test NAME           run /rtsync/tests/NAME in /tmp; its stdout and
 #                       stderr are its TAP output
+#   run PATH [ARGS]     run a program that prints for a human (a demo) in
+#                       /tmp, as a step named after it: its output goes to
+#                       the results port as TAP comments while it runs, and
+#                       its exit status is its one TAP check
+#   kmemleak WHEN       scan for leaked kernel memory and copy kmemleak's
+#                       report to the console, where the host's scan for
+#                       kernel reports finds each "unreferenced object";
+#                       then clear it, so a later scan shows only new
+#                       leaks. One TAP check: the scan ran. WHEN tells the
+#                       scans of one plan apart ("after the tests").
 #   sh COMMAND          run a shell command; reported as one TAP check with
 #                       its output as TAP comments. Only console.log is
 #                       scanned for kernel reports, so output meant for that
@@ -85,6 +96,46 @@ kill_strays() {
 	done
 }
 
+# run_program PATH [ARGS]: the `run` plan line.
+run_program() {
+	name=${1##*/}
+	step_begin "$name"
+	# The pipe loses the program's status: it comes back through a file.
+	{
+		(cd /tmp && exec timeout -s KILL "$test_timeout" "$@") </dev/null 2>&1
+		echo "$?" >/tmp/.run-status
+	} | while IFS= read -r line; do echo "# $line"; done >"$results"
+	code=$(cat /tmp/.run-status)
+	rm -f /tmp/.run-status
+	kill_strays >"$results"
+	if [ "$code" -eq 0 ]; then
+		echo "ok 1 - $name exits 0" >"$results"
+	else
+		echo "not ok 1 - $name exits 0 (exit $code)" >"$results"
+	fi
+	echo "1..1" >"$results"
+	step_end "$name" "$code" "$test_timeout"
+}
+
+# kmemleak_scan: the `kmemleak` plan line's command. kmemleak reports no
+# object younger than 5 s and may take a pointer left in a register or on
+# a stack for a reference, so it scans twice, some seconds apart, as its
+# documentation advises.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+kmemleak_scan() {
+	if [ ! -w "$KMEMLEAK" ]; then
+		echo "no $KMEMLEAK: this kernel has no kmemleak, or no debugfs"
+		return 1
+	fi
+	# A write fails when kmemleak has turned itself off.
+	echo scan >"$KMEMLEAK" || return 1
+	sleep 6
+	echo scan >"$KMEMLEAK" || return 1
+	cat "$KMEMLEAK" >/dev/console
+	echo "$(grep -c '^unreferenced object' "$KMEMLEAK") unreferenced objects reported (on the console)"
+	echo clear >"$KMEMLEAK"
+}
+
 run_test() {
 	step_begin "$1"
 	# SIGKILL: a test may catch or ignore SIGTERM on purpose.
@@ -105,7 +156,13 @@ while read -r verb args <&4; do
 		set -- $args
 		check insmod "$2 loads" insmod "$1"
 		;;
+	rmmod) check rmmod "$args unloads" rmmod "$args" ;;
 	test) run_test "$args" ;;
+	run)
+		# shellcheck disable=SC2086 # split into the program and its arguments
+		run_program $args
+		;;
+	kmemleak) check kmemleak "kmemleak scan $args" kmemleak_scan ;;
 	sh) check sh "$args" sh -c "$args" ;;
 	hang)
 		echo "# hanging on purpose" >"$results"

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 #
 # Finds kernel reports in a guest's console.log: every BUG, WARNING, oops,
-# panic, lockdep, KASAN, UBSAN, atomic-sleep, hung-task, kmemleak or
-# rt_mutex deadlock report fails the run. Prints one line per report,
+# panic, lockdep, KASAN, UBSAN, atomic-sleep, hung-task, RCU stall,
+# kmemleak or rt_mutex deadlock report fails the run (DEBUG_OBJECTS reports
+# are WARNINGs). Prints one line per report,
 #   FAIL <label>: kernel log: <its first line>
 # followed by the matching lines, each with a few lines after it.
 # A "Call Trace:" within SAME_REPORT lines of an earlier match belongs to
@@ -18,7 +19,7 @@ BEGIN {
 		"lock held when returning to user space|" \
 		"sleeping function called from invalid context|" \
 		"blocked for more than|unreferenced object|" \
-		"rtmutex deadlock detected", pattern, "|")
+		"rtmutex deadlock detected|detected stall", pattern, "|")
 	SAME_REPORT = 60	# lines
 	CONTEXT = 4		# lines shown after each match
 	MAX_REPORTS = 20	# a storm of reports is summed up after this many

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 #
 # External modules are built in a directory of their own per kernel,
-# $RTSYNC_CACHE/build/<kernelrelease>/<name>: on 6.1, `make M=DIR` writes
-# objects next to the sources, so building one tree for two kernels would
-# overwrite one kernel's objects with the other's.
+# $RTSYNC_CACHE/build/<KTAG>/<name> (KTAG, set by kernel_use, is the
+# kernelrelease plus the build key of a kernel built here): on 6.1,
+# `make M=DIR` writes objects next to the sources, so building one tree for
+# two kernels would overwrite one kernel's objects with the other's.
 
 # Build products never travel from the source tree into a build directory
 # (an in-tree `make module` leaves them there, for another kernel), and
@@ -18,7 +19,7 @@ KMOD_RSYNC_EXCLUDES=(
 # kmod_dir NAME: the build directory of module set NAME for the current
 # kernel (see kernel_use).
 kmod_dir() {
-	echo "$RTSYNC_CACHE/build/$KREL/$1"
+	echo "$RTSYNC_CACHE/build/$KTAG/$1"
 }
 
 # kmod_build NAME LOG SRC...: copy SRC (files, or directories; a trailing

@@ -62,12 +62,21 @@ build_rtsync_module() {
 #                     binaries must not stand in for them)
 #   --file SRC DEST   one more file (or directory) in the guest
 #   --before LINE     a plan line between loading rtsync.ko and the programs
-#                     (e.g. loading a KUnit module given with --file)
-#   --after LINE      a plan line after the programs (e.g. a kmemleak scan)
-#   --show            print the guest's results output as it comes
+#   --after LINE      a plan line after the programs (e.g. `run` a demo)
+#   --kunit           also build rtsync_kunit.ko (kunit.sh; the kernel must
+#                     have CONFIG_KUNIT), load it after rtsync.ko, which runs
+#                     its suites, and unload it before the programs (the
+#                     module_lifecycle test unloads rtsync.ko, which
+#                     rtsync_kunit.ko would pin); its KTAP on the console is
+#                     judged with the boot
+#   --leak-check      at the end, scan for leaked memory (the kernel must
+#                     have kmemleak), unload rtsync.ko (refused while any
+#                     rtsync object is left) and scan again, for leaks of
+#                     the unload itself
+#   --show            show the guest's output as it comes, for a human
 rtsync_pass() {
 	local label="" append=() limit=$PASS_TIMEOUT list=$INTEGRATION_BIN/tests.list
-	local files=() before=() after=() watch=steps dir name
+	local files=() before=() after=() watch=steps kunit=0 leak_check=0 dir name
 
 	while [ $# -gt 1 ]; do
 		case $1 in
@@ -79,7 +88,9 @@ rtsync_pass() {
 		--file) files+=("$2" "$3"); shift 3 ;;
 		--before) before+=("$2"); shift 2 ;;
 		--after) after+=("$2"); shift 2 ;;
-		--show) watch=all; shift ;;
+		--kunit) kunit=1; shift ;;
+		--leak-check) leak_check=1; shift ;;
+		--show) watch=text; shift ;;
 		*) die "rtsync_pass: unknown option $1" ;;
 		esac
 	done
@@ -89,10 +100,24 @@ rtsync_pass() {
 	fi
 	label=${label:-$KNAME}
 	build_rtsync_module || return 0
+	# Without its KUnit module (the failure is recorded) the pass still
+	# runs the programs.
+	[ "$kunit" -eq 0 ] || build_kunit_module || kunit=0
 
 	dir=$RUN_DIR/$label
 	initramfs_begin "$dir/root"
 	initramfs_add "$dir/root" "$(kmod_dir rtsync)/rtsync.ko" /rtsync/rtsync.ko
+	rm -f "$dir/kunit-suites"
+	if [ "$kunit" -eq 1 ]; then
+		initramfs_add "$dir/root" "$(kmod_dir "$KUNIT_MODULE")/$KUNIT_MODULE.ko" \
+			"/rtsync/$KUNIT_MODULE.ko"
+		# How many suites the verdict must see (verdict.sh).
+		if ! kunit_suite_count "$(kmod_dir "$KUNIT_MODULE")/$KUNIT_MODULE.ko" \
+			>"$dir/kunit-suites"; then
+			record FAIL "$label/build: $KUNIT_MODULE.ko holds KUnit suites"
+			rm -f "$dir/kunit-suites"
+		fi
+	fi
 	if [ -n "$list" ] && [ -d "$INTEGRATION_BIN" ]; then
 		initramfs_add "$dir/root" "$INTEGRATION_BIN" /rtsync/tests
 	fi
@@ -104,6 +129,10 @@ rtsync_pass() {
 	{
 		echo "timeout $TEST_TIMEOUT"
 		echo "insmod /rtsync/rtsync.ko rtsync.ko"
+		if [ "$kunit" -eq 1 ]; then
+			echo "insmod /rtsync/$KUNIT_MODULE.ko $KUNIT_MODULE.ko"
+			echo "rmmod $KUNIT_MODULE"
+		fi
 		[ ${#before[@]} -eq 0 ] || printf '%s\n' "${before[@]}"
 		if [ -n "$list" ] && [ -f "$list" ]; then
 			while read -r name; do
@@ -111,6 +140,11 @@ rtsync_pass() {
 			done <"$list"
 		fi
 		[ ${#after[@]} -eq 0 ] || printf '%s\n' "${after[@]}"
+		if [ "$leak_check" -eq 1 ]; then
+			echo "kmemleak after the tests"
+			echo "rmmod rtsync"
+			echo "kmemleak after unloading rtsync"
+		fi
 	} >"$dir/plan"
 	cp "$dir/plan" "$dir/root/rtsync/plan"
 	[ -n "$limit" ] || limit=$((600 + 60 * $(grep -c '^test ' "$dir/plan" || true)))

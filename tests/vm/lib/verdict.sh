@@ -2,7 +2,9 @@
 #
 # The verdict on one boot (see boot.sh for the files it reads): every TAP
 # check on the results port is a test (tap-verdict.awk), a guest that never
-# printed "### done" is a failed test, and every kernel report in
+# printed "### done" is a failed test, every KUnit result in console.log is
+# a test (kunit-verdict.awk; DIR/kunit-suites, when present, holds how many
+# suites the boot's KUnit module has), and every kernel report in
 # console.log is a failed test (kernel-reports.awk).
 
 # verdict_lines LABEL DIR: the PASS/FAIL/SKIP lines and their explanations.
@@ -25,13 +27,17 @@ verdict_lines() {
 		echo "FAIL $label: guest did not finish its plan ($why)"
 		tail -n 15 "$dir/console.log" | tr -d '\r' | sed 's/^/    | /'
 	fi
+	awk -v label="$label" -v suites="$(cat "$dir/kunit-suites" 2>/dev/null || echo 0)" \
+		-f "$VM_LIB/kunit-verdict.awk" "$dir/console.log"
 	awk -v label="$label" -f "$VM_LIB/kernel-reports.awk" "$dir/console.log"
 }
 
-# vm_verdict LABEL DIR: record the tests of the boot in DIR, naming them
-# "LABEL/<step>: <description>"; returns non-zero when any failed.
-vm_verdict() {
-	local label=$1 dir=$2 line failed=0
+# record_verdict: record each PASS/FAIL/SKIP line read from stdin and pass
+# the other lines (explanations) through; returns non-zero when any test
+# failed. Read from a redirection, not a pipe, so the tally stays in this
+# shell: record_verdict < <(...).
+record_verdict() {
+	local line failed=0
 
 	while IFS= read -r line; do
 		case $line in
@@ -42,9 +48,18 @@ vm_verdict() {
 			;;
 		*) echo "$line" ;;
 		esac
-	done < <(verdict_lines "$label" "$dir")
-	if [ "$failed" -ne 0 ]; then
-		echo "    logs: $dir"
-	fi
+	done
 	return "$failed"
+}
+
+# vm_verdict LABEL DIR: record the tests of the boot in DIR, naming them
+# "LABEL/<step>: <description>" (KUnit's "LABEL/kunit/<suite>: <case>");
+# returns non-zero when any failed.
+vm_verdict() {
+	local label=$1 dir=$2
+
+	if ! record_verdict < <(verdict_lines "$label" "$dir"); then
+		echo "    logs: $dir"
+		return 1
+	fi
 }
