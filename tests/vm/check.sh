@@ -38,7 +38,7 @@ else
 	if [ "$quick" -eq 0 ]; then
 		rtsync_pass "${programs[@]}" --kunit --leak-check debug
 		selftest_run stock
-		# One boot: the debug kernel's WARNs must reach the verdict.
+		# One slow boot: a WARN (and a leak) on the debug kernel must fail it.
 		selftest_run debug warn
 	fi
 fi
