@@ -22,6 +22,7 @@
  * absolute), otherwise user space sees EINTR holding the mutex.
  */
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 #include "rtsync.h"
 
@@ -47,10 +48,11 @@ static void rtsync_cond_unbind_if_idle(struct rtsync_cond *c)
  * @deadline: absolute deadline, or NULL
  *
  * Return: 0 (woken), -ETIMEDOUT, -ERESTARTSYS (signal), -EOWNERDEAD — all
- * holding @m again; -ENOTRECOVERABLE or -EDEADLK from taking it back (not
- * held); before waiting, with nothing changed: -EPERM (not the owner),
- * -EINVAL (held more than once, or @c's sleepers use another mutex),
- * -ENOMEM, -EOPNOTSUPP (timed wait in a kernel thread).
+ * holding @m again; -ENOTRECOVERABLE or -EDEADLK from taking it back, or
+ * -ERESTARTSYS with a fatal signal pending (not held); before waiting,
+ * with nothing changed: -EPERM (not the owner), -EINVAL (held more than
+ * once, or @c's sleepers use another mutex), -ENOMEM, -EOPNOTSUPP (timed
+ * wait in a kernel thread).
  */
 int rtsync_cond_wait(struct rtsync_cond *c, struct rtsync_mutex *m,
 		     const struct rtsync_deadline *deadline)
@@ -90,6 +92,13 @@ int rtsync_cond_wait(struct rtsync_cond *c, struct rtsync_mutex *m,
 	if (timeout)
 		timed_out = rtsync_timeout_stop(timeout);
 
+	/*
+	 * A dying thread never returns to user space: taking the mutex back
+	 * would only make its exit look like an owner death to the next
+	 * locker.
+	 */
+	if (fatal_signal_pending(current))
+		return -ERESTARTSYS;
 	ret = rtsync_mutex_relock(m);
 	if (ret)
 		return ret;

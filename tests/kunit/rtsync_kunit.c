@@ -2312,8 +2312,11 @@ static void rtsync_cond_wake_as_soon_as_queued(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(waiter, rtsync_op_unlock, m), 0);
 }
 
-/* A signal ends the wait; the mutex is held again all the same. */
-static void rtsync_cond_signal_interrupts_wait(struct kunit *test)
+/*
+ * A fatal signal (the only one a kernel thread takes) ends the wait without
+ * taking the mutex back, so the dying thread leaves no false owner death.
+ */
+static void rtsync_cond_fatal_signal_leaves_mutex(struct kunit *test)
 {
 	struct rtsync_cond *c = rtsync_test_cond(test, "c");
 	struct rtsync_mutex *m = rtsync_test_mutex(test, "m");
@@ -2322,12 +2325,14 @@ static void rtsync_cond_signal_interrupts_wait(struct kunit *test)
 	rtsync_test_cond_queue(test, a, c, m, 1);
 	rtsync_actor_interrupt(a);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_result(a), -ERESTARTSYS);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(m->owner_task), a->task);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(m->owner_task));
 	KUNIT_EXPECT_EQ(test, rtsync_test_cond_sleepers(c), 0U);
 	KUNIT_EXPECT_NULL(test, rtsync_test_cond_mutex(c));
 	/* The wake-up that comes too late is not kept for a later wait. */
 	KUNIT_EXPECT_EQ(test, rtsync_cond_wake(c, 1), 0U);
-	KUNIT_EXPECT_EQ(test, rtsync_actor_call(a, rtsync_op_unlock, m), 0);
+	/* Free and in its normal state: no EOWNERDEAD for the next locker. */
+	KUNIT_EXPECT_EQ(test, rtsync_mutex_trylock(m), 0);
+	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
 }
 
 /* Sleepers use one mutex at a time; the binding ends with them. */
@@ -2367,7 +2372,7 @@ static struct kunit_case rtsync_cond_test_cases[] = {
 	KUNIT_CASE(rtsync_cond_wake_order_by_priority),
 	KUNIT_CASE(rtsync_cond_wake_right_after_release),
 	KUNIT_CASE(rtsync_cond_wake_as_soon_as_queued),
-	KUNIT_CASE(rtsync_cond_signal_interrupts_wait),
+	KUNIT_CASE(rtsync_cond_fatal_signal_leaves_mutex),
 	KUNIT_CASE(rtsync_cond_second_mutex_einval),
 	{}
 };
