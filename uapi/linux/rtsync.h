@@ -246,8 +246,9 @@ struct rtsync_setperm_args {
  *             bound to the waiters), EBADF (@mutex_fd), EPERM (mutex not
  *             held by the caller), ETIMEDOUT, EINTR, EOWNERDEAD, EDEADLK,
  *             ENOTRECOVERABLE, ENOMEM — the mutex is held again on every
- *             return except ENOTRECOVERABLE and EDEADLK, and the errors
- *             found before waiting, which leave it held as it was
+ *             return except ENOTRECOVERABLE and EDEADLK (and a fatal
+ *             signal: that caller never returns), and the errors found
+ *             before waiting, which leave it held as it was
  * COND_SIGNAL, COND_BROADCAST   - (return the number of threads woken)
  * COND_INFO   EFAULT, EINVAL, ERANGE
  */
