@@ -4,8 +4,8 @@
  * in random order (timed locks and trylocks; EDEADLK and timeouts make a
  * worker back off and retry) and update, under each mutex, two counters
  * that must be equal outside the critical section, with a pause between
- * the two increments. Meanwhile the parent SIGKILLs random workers (at
- * 200 kills, 2000 under RTSYNC_STRESS) and starts new ones.
+ * the two increments. Meanwhile the parent SIGKILLs random workers
+ * (200 kills, 2000 under RTSYNC_STRESS) and starts new ones.
  *
  * Pass: no hang; every death of a holder is reported as EOWNERDEAD to
  * exactly one next owner; whoever gets EOWNERDEAD repairs the counters and
