@@ -4,6 +4,7 @@
 #   make              module + library + CLI + static test programs
 #   make check        everything the tests need is installed, then the VM runs
 #   make check-quick  stock-kernel pass only
+#   make check-matrix the integration tests on every supported kernel
 #   make stress       long fuzzing, owner-death chaos and exclusion runs
 #   make bench        benchmarks against PI futex and POSIX/SysV semaphores
 #   make demo         boots a VM and shows rtsync working
@@ -21,7 +22,7 @@ export PREFIX DESTDIR
 
 TOP := $(CURDIR)
 
-.PHONY: all module lib tools tests demos check check-quick stress demo bench \
+.PHONY: all module lib tools tests demos check check-quick check-matrix stress demo bench \
 	deps install uninstall dkms clean
 
 all: module lib tools tests demos
@@ -52,6 +53,9 @@ check:
 
 check-quick:
 	@tests/vm/check.sh --quick
+
+check-matrix:
+	@tests/vm/check-matrix.sh
 
 stress:
 	@tests/vm/stress.sh
