@@ -1,0 +1,667 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+"""Tests of the rtsync Python binding, printing TAP.
+
+Needs /dev/rtsync (the rtsync module loaded); without it every test is
+reported as skipped. Each rtsync object gets a name unique to the test and
+the process, and is unlinked at the end of the test.
+
+Run: python3 test_rtsync.py
+"""
+import errno
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+import unittest
+import warnings
+
+import rtsync
+import rtsync._rtsync
+
+MP = multiprocessing.get_context("fork")
+HAVE_DEVICE = os.path.exists("/dev/rtsync")
+
+# TCG guests are slow: time limits are generous, lower bounds exact.
+SLACK = 10.0
+
+
+def outcome(call):
+    """What a call did: ("ret", value) or ("exc", exception type name)."""
+    try:
+        return ("ret", call())
+    except Exception as exc:  # noqa: BLE001 - the type is the outcome
+        return ("exc", type(exc).__name__)
+
+
+def run_script(obj, script):
+    """Apply each (method, args, kwargs) of script to obj; the outcomes."""
+    return [outcome(lambda m=m, a=a, k=k: getattr(obj, m)(*a, **k))
+            for m, a, k in script]
+
+
+def call(method, *args, **kwargs):
+    return (method, args, kwargs)
+
+
+def in_thread(func):
+    """Run func in another thread; its outcome."""
+    box = []
+    t = threading.Thread(target=lambda: box.append(outcome(func)))
+    t.start()
+    t.join()
+    return box[0]
+
+
+def child(target, *args):
+    """Start target(*args) in a forked process; the Process."""
+    p = MP.Process(target=target, args=args)
+    p.start()
+    return p
+
+
+def join_ok(test, proc, what):
+    proc.join(SLACK * 3)
+    test.assertFalse(proc.is_alive(), "%s: child still running" % what)
+    test.assertEqual(proc.exitcode, 0, "%s: child exit code" % what)
+
+
+@unittest.skipUnless(HAVE_DEVICE, "no /dev/rtsync (rtsync module not loaded)")
+class RtsyncTestCase(unittest.TestCase):
+    """Unique names, unlinked after the test."""
+
+    def setUp(self):
+        self.names = []
+
+    def name(self, tag):
+        n = "py-%s-%d-%s" % (self._testMethodName, os.getpid(), tag)
+        self.names.append(n)
+        return n
+
+    def tearDown(self):
+        # By name, whatever the type; a name already gone is fine.
+        for n in self.names:
+            rtsync._rtsync.unlink(n)
+
+
+# ---------------------------------------------------------------------------
+class ThreadingCompat(RtsyncTestCase):
+    """The same calls on a threading object and its rtsync counterpart give
+    the same return values and exceptions."""
+
+    def compare(self, ours, theirs, script):
+        got = run_script(ours, script)
+        want = run_script(theirs, script)
+        self.assertEqual(got, want)
+        return got
+
+    def test_lock(self):
+        script = [
+            call("locked"), call("acquire"), call("locked"),
+            call("acquire", False), call("acquire", timeout=0.05),
+            call("acquire", blocking=False, timeout=1),
+            call("acquire", True, -2), call("acquire", timeout=-0.5),
+            call("release"), call("release"), call("locked"),
+            call("acquire", blocking=False), call("release"),
+            call("acquire", True, 0), call("acquire", True, 0),
+            call("__exit__", None, None, None), call("__enter__"),
+            call("locked"), call("release"),
+        ]
+        got = self.compare(rtsync.Lock(self.name("l")), threading.Lock(), script)
+        self.assertIn(("exc", "RuntimeError"), got)
+        self.assertIn(("exc", "ValueError"), got)
+
+    def test_lock_released_by_other_thread(self):
+        for lock in (rtsync.Lock(self.name("l")), threading.Lock()):
+            self.assertTrue(lock.acquire())
+            self.assertEqual(in_thread(lock.release), ("ret", None))
+            self.assertEqual(in_thread(lambda: lock.acquire(False)), ("ret", True))
+            lock.release()
+
+    def test_rlock(self):
+        script = [
+            call("acquire"), call("acquire"), call("acquire", False),
+            call("acquire", timeout=0.05),
+            call("acquire", False, 1), call("acquire", timeout=-3),
+            call("release"), call("release"), call("release"), call("release"),
+            call("release"), call("__enter__"), call("__exit__", None, None, None),
+            call("release"),
+        ]
+        got = self.compare(rtsync.RLock(self.name("r")), threading.RLock(), script)
+        self.assertIn(("exc", "RuntimeError"), got)
+
+    def test_rlock_other_thread(self):
+        for lock in (rtsync.RLock(self.name("r")), threading.RLock()):
+            self.assertTrue(lock.acquire())
+            self.assertTrue(lock.acquire())
+            self.assertEqual(in_thread(lambda: lock.acquire(False)), ("ret", False),
+                             type(lock))
+            self.assertEqual(in_thread(lambda: lock.acquire(timeout=0.05)),
+                             ("ret", False), type(lock))
+            self.assertEqual(in_thread(lock.release), ("exc", "RuntimeError"),
+                             type(lock))
+            lock.release()
+            lock.release()
+            self.assertEqual(in_thread(lambda: lock.acquire(False)), ("ret", True))
+
+    def test_semaphore(self):
+        script = [
+            call("acquire"), call("acquire", False), call("acquire", False),
+            call("acquire", timeout=0.05), call("acquire", timeout=-1),
+            call("acquire", True, 0), call("acquire", False, 1),
+            call("acquire", blocking=False, timeout=0),
+            call("release", 0), call("release", -1), call("release", 3),
+            call("acquire", False), call("acquire", False), call("acquire", False),
+            call("acquire", False), call("release"),
+            call("__enter__"), call("__exit__", None, None, None),
+        ]
+        self.compare(rtsync.Semaphore(self.name("s"), 2), threading.Semaphore(2),
+                     script)
+        self.assertEqual(outcome(lambda: rtsync.Semaphore(self.name("n"), -1)),
+                         outcome(lambda: threading.Semaphore(-1)))
+
+    def test_bounded_semaphore(self):
+        script = [
+            call("release"), call("acquire"), call("acquire"), call("acquire", False),
+            call("release"), call("release"), call("release"), call("release", 0),
+            call("release", 2), call("acquire", False), call("release", 2),
+        ]
+        got = self.compare(rtsync.BoundedSemaphore(self.name("b"), 2),
+                           threading.BoundedSemaphore(2), script)
+        self.assertIn(("exc", "ValueError"), got)
+
+    def test_bounded_overrelease_changes_nothing(self):
+        sem = rtsync.BoundedSemaphore(self.name("b"), 3)
+        self.assertTrue(sem.acquire())
+        with self.assertRaises(ValueError):
+            sem.release(2)
+        self.assertEqual(sem.value, 2)
+
+
+# ---------------------------------------------------------------------------
+class MutexSemantics(RtsyncTestCase):
+
+    def test_reacquire_by_owner_is_deadlock_error(self):
+        m = rtsync.Mutex(self.name("m"))
+        self.assertTrue(m.acquire())
+        with self.assertRaises(RuntimeError) as ctx:
+            m.acquire()
+        self.assertIsInstance(ctx.exception, rtsync.DeadlockError)
+        self.assertEqual(ctx.exception.errno, errno.EDEADLK)
+        with self.assertRaises(rtsync.DeadlockError):
+            m.acquire(False)
+        self.assertEqual(m.owner, threading.get_native_id())
+        m.release()
+        self.assertIsNone(m.owner)
+
+    def test_release_by_non_owner(self):
+        m = rtsync.Mutex(self.name("m"))
+        with self.assertRaises(RuntimeError):
+            m.release()
+        self.assertTrue(m.acquire())
+        self.assertEqual(in_thread(m.release), ("exc", "RuntimeError"))
+        self.assertEqual(m.owner, threading.get_native_id())
+        m.release()
+        self.assertEqual(in_thread(lambda: m.acquire(False)), ("ret", True))
+
+    def test_rlock_owner_and_count(self):
+        r = rtsync.RLock(self.name("r"))
+        self.assertIsNone(r.owner)
+        with r:
+            with r:
+                self.assertEqual(r.count, 2)
+                self.assertEqual(r.owner, threading.get_native_id())
+        self.assertEqual(r.count, 0)
+
+    def test_lock_has_no_owner(self):
+        lock = rtsync.Lock(self.name("l"))
+        lock.acquire()
+        self.assertIsNone(lock.owner)
+        lock.release()
+
+    def test_deadlock_cycle_across_threads(self):
+        a, b = rtsync.Mutex(self.name("a")), rtsync.Mutex(self.name("b"))
+        a_held, b_held, done = threading.Event(), threading.Event(), threading.Event()
+        box = []
+
+        def other():
+            b.acquire()
+            b_held.set()
+            a_held.wait()
+            box.append(outcome(lambda: a.acquire(timeout=SLACK)))
+            done.wait()
+            if box[0] == ("ret", True):
+                a.release()
+            b.release()
+
+        t = threading.Thread(target=other)
+        a.acquire()
+        t.start()
+        b_held.wait()
+        a_held.set()
+        # One of the two acquires closes the cycle: that one is refused.
+        mine = outcome(lambda: b.acquire(timeout=SLACK))
+        if mine == ("ret", True):
+            b.release()
+        a.release()
+        done.set()
+        t.join()
+        self.assertIn(("exc", "DeadlockError"), [mine, box[0]])
+
+
+# ---------------------------------------------------------------------------
+def _hold_then_release(name, kind, held, seconds):
+    lock = kind(name, create=False)
+    lock.acquire()
+    held.set()
+    time.sleep(seconds)
+    lock.release()
+    os._exit(0)
+
+
+class Timeouts(RtsyncTestCase):
+
+    def check_timeout(self, kind, name, acquire):
+        held = MP.Event()
+        p = child(_hold_then_release, name, kind, held, SLACK)
+        self.assertTrue(held.wait(SLACK * 3))
+        start = time.monotonic()
+        self.assertFalse(acquire())
+        took = time.monotonic() - start
+        self.assertGreaterEqual(took, 0.3)
+        self.assertLess(took, SLACK)
+        p.kill()
+        p.join()
+
+    def test_lock_timeout(self):
+        n = self.name("l")
+        lock = rtsync.Lock(n)
+        self.check_timeout(rtsync.Lock, n, lambda: lock.acquire(timeout=0.3))
+        self.assertFalse(lock.acquire(False))
+
+    def test_mutex_timeout(self):
+        n = self.name("m")
+        m = rtsync.Mutex(n)
+        self.check_timeout(rtsync.Mutex, n, lambda: m.acquire(True, 0.3))
+
+    def test_semaphore_timeout(self):
+        n = self.name("s")
+        s = rtsync.Semaphore(n, 1)
+        self.check_timeout(rtsync.Semaphore, n,
+                           lambda: s.acquire(timeout=0.3))
+
+    def test_condition_wait_timeout(self):
+        m = rtsync.Mutex(self.name("m"))
+        c = rtsync.Condition(self.name("c"), m)
+        with c:
+            start = time.monotonic()
+            self.assertFalse(c.wait(0.3))
+            self.assertGreaterEqual(time.monotonic() - start, 0.3)
+            self.assertEqual(m.owner, threading.get_native_id())
+            self.assertFalse(c.wait_for(lambda: False, timeout=0.2))
+
+
+# ---------------------------------------------------------------------------
+def _count_under(name, kind, counter, loops):
+    lock = kind(name, create=False)
+    for _ in range(loops):
+        with lock:
+            v = counter.value
+            time.sleep(0)
+            counter.value = v + 1
+    os._exit(0)
+
+
+def _release_lock(name):
+    rtsync.Lock(name, create=False).release()
+    os._exit(0)
+
+
+def _post_sem(name, n):
+    rtsync.Semaphore(name, create=False).release(n)
+    os._exit(0)
+
+
+def _acquire_then_report(name, kind, result):
+    lock = kind(name, create=False)
+    result.value = 1 if lock.acquire(timeout=SLACK * 3) else 2
+    os._exit(0)
+
+
+class CrossProcess(RtsyncTestCase):
+
+    def exclusion(self, kind):
+        n = self.name("x")
+        kind(n)  # create
+        counter = MP.Value("l", 0, lock=False)
+        procs = [child(_count_under, n, kind, counter, 150) for _ in range(3)]
+        for p in procs:
+            join_ok(self, p, "counter")
+        self.assertEqual(counter.value, 450)
+
+    def test_mutual_exclusion_lock(self):
+        self.exclusion(rtsync.Lock)
+
+    def test_mutual_exclusion_mutex(self):
+        self.exclusion(rtsync.Mutex)
+
+    def test_mutual_exclusion_rlock(self):
+        self.exclusion(rtsync.RLock)
+
+    def test_lock_released_by_another_process(self):
+        n = self.name("l")
+        lock = rtsync.Lock(n)
+        self.assertTrue(lock.acquire())
+        join_ok(self, child(_release_lock, n), "release")
+        self.assertTrue(lock.acquire(False))
+
+    def test_waiter_in_other_process_wakes(self):
+        n = self.name("m")
+        m = rtsync.Mutex(n)
+        m.acquire()
+        result = MP.Value("i", 0)
+        p = child(_acquire_then_report, n, rtsync.Mutex, result)
+        deadline = time.monotonic() + SLACK
+        while m.waiters == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertEqual(m.waiters, 1, "child waits on the mutex")
+        m.release()
+        join_ok(self, p, "waiter")
+        self.assertEqual(result.value, 1)
+
+    def test_semaphore_posted_by_another_process(self):
+        n = self.name("s")
+        s = rtsync.Semaphore(n, 0)
+        self.assertFalse(s.acquire(False))
+        join_ok(self, child(_post_sem, n, 3), "post")
+        for _ in range(3):
+            self.assertTrue(s.acquire(timeout=SLACK))
+        self.assertFalse(s.acquire(False))
+
+    def test_existing_object_keeps_its_values(self):
+        n = self.name("s")
+        rtsync.BoundedSemaphore(n, 2)
+        again = rtsync.BoundedSemaphore(n, 5)
+        self.assertEqual((again.value, again.max), (2, 2))
+
+
+# ---------------------------------------------------------------------------
+def _die_holding(name, kind):
+    kind(name, create=False).acquire()
+    os._exit(0)
+
+
+class OwnerDeath(RtsyncTestCase):
+
+    def acquire_after_death(self, m):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            self.assertTrue(m.acquire(timeout=SLACK))
+        self.assertTrue(m.owner_died)
+        self.assertEqual([w.category for w in caught], [rtsync.OwnerDiedWarning])
+        self.assertEqual(m.owner, threading.get_native_id())
+
+    def test_process_death_surfaces(self):
+        for kind in (rtsync.Mutex, rtsync.RLock):
+            n = self.name(kind.__name__)
+            m = kind(n)
+            join_ok(self, child(_die_holding, n, kind), "dies holding")
+            self.acquire_after_death(m)
+            m.consistent()
+            self.assertFalse(m.owner_died)
+            m.release()
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                self.assertTrue(m.acquire(False))
+            self.assertFalse(m.owner_died)
+            m.release()
+
+    def test_thread_death_surfaces(self):
+        m = rtsync.Mutex(self.name("m"))
+        t = threading.Thread(target=m.acquire)
+        t.start()
+        t.join()
+        self.acquire_after_death(m)
+        m.consistent()
+        m.release()
+
+    def test_warning_can_be_an_error_but_lock_is_held(self):
+        n = self.name("m")
+        m = rtsync.Mutex(n)
+        join_ok(self, child(_die_holding, n, rtsync.Mutex), "dies holding")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", rtsync.OwnerDiedWarning)
+            with self.assertRaises(rtsync.OwnerDiedWarning):
+                m.acquire()
+        # The exception came from warnings; the mutex is nevertheless held.
+        self.assertEqual(m.owner, threading.get_native_id())
+        m.consistent()
+        m.release()
+
+    def test_release_without_consistent_is_unrecoverable(self):
+        n = self.name("m")
+        m = rtsync.Mutex(n)
+        join_ok(self, child(_die_holding, n, rtsync.Mutex), "dies holding")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.assertTrue(m.acquire())
+        m.release()
+        with self.assertRaises(rtsync.NotRecoverableError) as ctx:
+            m.acquire(timeout=1)
+        self.assertEqual(ctx.exception.errno, errno.ENOTRECOVERABLE)
+
+    def test_consistent_refused_when_not_needed(self):
+        m = rtsync.Mutex(self.name("m"))
+        with self.assertRaises(RuntimeError):
+            m.consistent()
+        with m:
+            with self.assertRaises(RuntimeError):
+                m.consistent()
+
+
+# ---------------------------------------------------------------------------
+def _wait_for_flag(mname, cname, flag, woke):
+    m = rtsync.Mutex(mname, create=False)
+    c = rtsync.Condition(cname, m, create=False)
+    with c:
+        woke.value = 1 if c.wait_for(lambda: flag.value == 1, SLACK * 3) else 2
+    os._exit(0)
+
+
+class Conditions(RtsyncTestCase):
+
+    def test_needs_the_lock(self):
+        m = rtsync.Mutex(self.name("m"))
+        c = rtsync.Condition(self.name("c"), m)
+        for method in (c.wait, c.notify, c.notify_all):
+            with self.assertRaises(RuntimeError):
+                method()
+        with self.assertRaises(TypeError):
+            rtsync.Condition(self.name("c2"), threading.Lock())
+
+    def test_producer_consumer_across_processes(self):
+        mn, cn = self.name("m"), self.name("c")
+        m = rtsync.Mutex(mn)
+        c = rtsync.Condition(cn, m)
+        flag, woke = MP.Value("i", 0, lock=False), MP.Value("i", 0, lock=False)
+        p = child(_wait_for_flag, mn, cn, flag, woke)
+        deadline = time.monotonic() + SLACK
+        while c.waiters == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with c:
+            flag.value = 1
+            c.notify()
+        join_ok(self, p, "condition waiter")
+        self.assertEqual(woke.value, 1)
+
+    def test_notify_all_wakes_threads(self):
+        m = rtsync.RLock(self.name("m"))
+        c = rtsync.Condition(self.name("c"), m)
+        ready = []
+        woken = []
+
+        def waiter():
+            with c:
+                ready.append(1)
+                woken.append(c.wait(SLACK))
+
+        threads = [threading.Thread(target=waiter) for _ in range(3)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + SLACK
+        while c.waiters < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with c:
+            c.notify_all()
+        for t in threads:
+            t.join()
+        self.assertEqual(woken, [True, True, True])
+
+
+
+
+# ---------------------------------------------------------------------------
+class Blocking(RtsyncTestCase):
+
+    def test_gil_released_while_waiting(self):
+        lock = rtsync.Lock(self.name("l"))
+        lock.acquire()
+        t = threading.Thread(target=lambda: lock.acquire(timeout=2))
+        t.start()
+        time.sleep(0.1)
+        start = time.monotonic()
+        spins = 0
+        while time.monotonic() - start < 0.5:
+            spins += 1
+        took = time.monotonic() - start
+        t.join()
+        # Holding the GIL, the waiter would stall this loop for 2 s.
+        self.assertLess(took, 1.5)
+        self.assertGreater(spins, 1000)
+
+    def test_signal_handler_exception_interrupts_wait(self):
+        lock = rtsync.Lock(self.name("l"))
+        lock.acquire()
+
+        class Alarm(Exception):
+            pass
+
+        def handler(signum, frame):
+            raise Alarm()
+
+        old = signal.signal(signal.SIGALRM, handler)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0.2)
+            start = time.monotonic()
+            with self.assertRaises(Alarm):
+                lock.acquire()
+            self.assertLess(time.monotonic() - start, SLACK)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+        self.assertTrue(lock.locked())
+
+    def test_signal_handler_returning_keeps_deadline(self):
+        m = rtsync.Mutex(self.name("m"))
+        held = MP.Event()
+        p = child(_hold_then_release, m.name, rtsync.Mutex, held, SLACK)
+        self.assertTrue(held.wait(SLACK * 3))
+        calls = []
+        old = signal.signal(signal.SIGALRM, lambda s, f: calls.append(s))
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0.1)
+            start = time.monotonic()
+            self.assertFalse(m.acquire(timeout=0.6))
+            self.assertGreaterEqual(time.monotonic() - start, 0.6)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+        self.assertEqual(calls, [signal.SIGALRM])
+        p.kill()
+        p.join()
+
+
+# ---------------------------------------------------------------------------
+class Handles(RtsyncTestCase):
+
+    def test_create_false_needs_the_name(self):
+        with self.assertRaises(FileNotFoundError):
+            rtsync.Lock(self.name("none"), create=False)
+
+    def test_unlink_removes_the_name_only(self):
+        n = self.name("l")
+        lock = rtsync.Lock(n)
+        lock.unlink()
+        with self.assertRaises(FileNotFoundError):
+            rtsync.Lock(n, create=False)
+        self.assertTrue(lock.acquire(False))
+        lock.release()
+
+    def test_closed_object_refuses(self):
+        lock = rtsync.Mutex(self.name("m"))
+        lock.close()
+        lock.close()
+        with self.assertRaises(ValueError):
+            lock.acquire()
+
+    def test_other_type_is_einval(self):
+        n = self.name("l")
+        rtsync.Lock(n)
+        with self.assertRaises(OSError) as ctx:
+            rtsync.Mutex(n, create=False)
+        self.assertEqual(ctx.exception.errno, errno.EINVAL)
+
+    def test_mode(self):
+        n = self.name("l")
+        rtsync.Lock(n, mode=0o600)
+        # Root passes any permission check; the object opens again.
+        self.assertEqual(rtsync.Lock(n, create=False).name, n)
+
+
+# ---------------------------------------------------------------------------
+class TapResult(unittest.TestResult):
+    """Prints one TAP line per test as it ends."""
+
+    def __init__(self):
+        super().__init__()
+        self.n = 0
+
+    def _line(self, test, ok, extra=""):
+        self.n += 1
+        print("%s %d - %s%s" % ("ok" if ok else "not ok", self.n, test.id(), extra),
+              flush=True)
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self._line(test, True)
+
+    def _fail(self, test, err):
+        self._line(test, False)
+        for line in self._exc_info_to_string(err, test).splitlines():
+            print("# " + line, flush=True)
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self._fail(test, err)
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self._fail(test, err)
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self._line(test, True, " # SKIP " + reason)
+
+
+def main():
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    result = TapResult()
+    suite.run(result)
+    print("1..%d" % result.n, flush=True)
+    return 0 if result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
