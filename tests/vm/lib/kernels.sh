@@ -95,6 +95,10 @@ kernel_use() {
 		KDIR=$DEBUG_KDIR
 		VMLINUZ=$DEBUG_BZIMAGE
 		;;
+	rt | b612)
+		# PREEMPT_RT 6.1 and backports' 6.12: lib/matrix.sh
+		. "$VM_LIB/matrix.sh" && matrix_kernel_use "$1" || return 1
+		;;
 	*)
 		echo "rtsync: unknown kernel '$1'" >&2
 		return 1
