@@ -193,14 +193,14 @@ static void test_works_after_reload(void)
 {
 	uint32_t version = 0;
 	char name[80];
-	int devfd, fd;
+	int devfd, fd, ret;
 
 	devfd = dev_open();
 	if (!ok(devfd >= 0, "reloaded: open " DEVICE))
 		return;
-	ok(ioctl(devfd, RTSYNC_IOC_VERSION, &version) == 0 &&
-	   version == RTSYNC_ABI_VERSION, "reloaded: VERSION is %u (%u)",
-	   RTSYNC_ABI_VERSION, version);
+	ret = ioctl(devfd, RTSYNC_IOC_VERSION, &version);
+	ok(ret == 0 && version == RTSYNC_ABI_VERSION,
+	   "reloaded: VERSION is %u (got %u)", RTSYNC_ABI_VERSION, version);
 	close(devfd);
 	make_name(name, sizeof(name), "works", 0);
 	fd = raw_open(name, RTSYNC_TYPE_MUTEX,
