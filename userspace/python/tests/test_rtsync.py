@@ -630,7 +630,7 @@ class TapResult(unittest.TestResult):
 
     def _line(self, test, ok, extra=""):
         self.n += 1
-        print("%s %d - %s%s" % ("ok" if ok else "not ok", self.n, test.id(), extra),
+        print("%s %d - %s%s" % ("ok" if ok else "not ok", self.n, test.id().replace("__main__.", ""), extra),
               flush=True)
 
     def addSuccess(self, test):
