@@ -204,12 +204,17 @@ matrix_fetch() {
 # host's C library (they are built for Debian 12; a mismatch shows here,
 # not as a strange build failure).
 b612_check_tools() {
-	local fixdep=$1/scripts/basic/fixdep
+	local fixdep=$1/scripts/basic/fixdep out
 
-	if ! "$fixdep" 2>&1 | grep -q 'Usage'; then
-		echo "rtsync: $fixdep does not run on this host: $("$fixdep" 2>&1 | head -n 1)" >&2
+	# Without arguments it prints its usage (and exits 1).
+	out=$("$fixdep" 2>&1) || true
+	case $out in
+	*Usage*) ;;
+	*)
+		echo "rtsync: $fixdep does not run on this host: ${out%%$'\n'*}" >&2
 		return 1
-	fi
+		;;
+	esac
 	if ! command -v pahole >/dev/null; then
 		echo "rtsync: 6.12's module build needs pahole (package dwarves) for BTF" >&2
 		return 1
