@@ -7,7 +7,8 @@
 #   b612  Debian 12's 6.12 from bookworm-backports, fetched with a private
 #         apt configuration in the cache (the host's sources stay as they
 #         are); image, headers, common headers and kbuild tools are all
-#         only unpacked, into $RTSYNC_CACHE/kernels/<abi>
+#         only unpacked, into $RTSYNC_CACHE/kernels/<abi>; the host gets
+#         pahole (package dwarves), which its module build needs
 # matrix_fetch NAME gets a kernel's pieces (idempotent); kernel_use NAME
 # (through matrix_kernel_use) then describes it to the harness.
 
@@ -159,6 +160,12 @@ rt_fetch() {
 b612_fetch() {
 	local abi dir downloads status=0 ver APT=(backports_apt apt-get)
 
+	# Its modules carry BTF, which kbuild makes with pahole.
+	if ! command -v pahole >/dev/null; then
+		say "installing dwarves (pahole) ..."
+		as_root env DEBIAN_FRONTEND=noninteractive "${MATRIX_APT_GET[@]}" install \
+			--no-install-recommends dwarves </dev/null || return 1
+	fi
 	backports_update || return 1
 	abi=$(b612_abi)
 	if [ -z "$abi" ]; then
