@@ -95,8 +95,8 @@ kernel_use() {
 		KDIR=$DEBUG_KDIR
 		VMLINUZ=$DEBUG_BZIMAGE
 		;;
-	rt | b612)
-		# PREEMPT_RT 6.1 and backports' 6.12: lib/matrix.sh
+	rt | b612 | sid)
+		# PREEMPT_RT 6.1, backports' 6.12, unstable: lib/matrix.sh
 		. "$VM_LIB/matrix.sh" && matrix_kernel_use "$1" || return 1
 		;;
 	*)
