@@ -529,9 +529,8 @@ class Blocking(RtsyncTestCase):
         lock = rtsync.Lock(self.name("l"))
         lock.acquire()
         t = threading.Thread(target=lambda: lock.acquire(timeout=2))
-        t.start()
-        time.sleep(0.1)
         start = time.monotonic()
+        t.start()
         spins = 0
         while time.monotonic() - start < 0.5:
             spins += 1
