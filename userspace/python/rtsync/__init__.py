@@ -147,16 +147,15 @@ class _SemObject(_Object):
 
     def _info(self):
         self._check_open()
-        err, value, maximum, _waiters, _flags = _rtsync.sem_info(self._fd)
+        err, value, maximum, waiters, _flags = _rtsync.sem_info(self._fd)
         if err:
             raise _oserror(err)
-        return value, maximum
+        return value, maximum, waiters
 
     @property
     def waiters(self):
         """How many threads wait on the semaphore (a snapshot)."""
-        self._check_open()
-        return _rtsync.sem_info(self._fd)[3]
+        return self._info()[2]
 
     @property
     def value(self):
