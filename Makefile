@@ -5,6 +5,7 @@
 #   make check        everything the tests need is installed, then the VM runs
 #   make check-quick  stock-kernel pass only
 #   make check-matrix the integration tests on every supported kernel
+#   make check-python the Python binding's tests in a VM
 #   make stress       long fuzzing, owner-death chaos and exclusion runs
 #   make bench        benchmarks against PI futex and POSIX/SysV semaphores
 #   make demo         boots a VM and shows rtsync working
@@ -22,7 +23,8 @@ export PREFIX DESTDIR
 
 TOP := $(CURDIR)
 
-.PHONY: all module lib tools tests demos check check-quick check-matrix stress demo bench \
+.PHONY: all module lib tools tests demos check check-quick check-matrix \
+	check-python stress demo bench \
 	deps install uninstall dkms clean
 
 all: module lib tools tests demos
@@ -56,6 +58,9 @@ check-quick:
 
 check-matrix:
 	@tests/vm/check-matrix.sh
+
+check-python:
+	@tests/vm/python.sh
 
 stress:
 	@tests/vm/stress.sh
