@@ -1223,9 +1223,9 @@ static int cleanup(void)
 
 int main(int argc, char **argv)
 {
-	long count = sized(50000, 4000000);
+	long count = sized(50000, 4000000, 10);
 	int unload = stress_mode(), opt, before, after, pipefd[2], i;
-	int wait_s = sized(200, 3000);
+	int wait_s = sized(200, 3000, 1);
 	const char *env = getenv("RTSYNC_FUZZ_SEED");
 	struct sigaction sa;
 	int64_t t0;

@@ -47,10 +47,27 @@ static inline int stress_mode(void)
 	return s && *s && strcmp(s, "0");
 }
 
-/* sized - the check-sized or the stress-sized value */
-static inline long sized(long check, long stress)
+/*
+ * debug_kernel - true on a kernel with lockdep (/proc/lockdep), such as
+ * the debug kernel of the harness: with lockdep, KASAN and kmemleak the
+ * same work takes ten to a hundred times longer than on the stock kernel.
+ */
+static inline int debug_kernel(void)
 {
-	return stress_mode() ? stress : check;
+	return access("/proc/lockdep", F_OK) == 0;
+}
+
+/*
+ * sized - the check-sized or the stress-sized amount of work, divided by
+ * @slowdown on a debug kernel (at least 1)
+ */
+static inline long sized(long check, long stress, long slowdown)
+{
+	long n = stress_mode() ? stress : check;
+
+	if (debug_kernel())
+		n /= slowdown;
+	return n > 0 ? n : 1;
 }
 
 /* ---- random numbers (splitmix64: any seed, including 0, works) ---- */

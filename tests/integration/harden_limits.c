@@ -16,7 +16,6 @@
 #include "harden_helpers.h"
 
 #define PER_USER	20	/* the lowered per-user limit */
-#define MEASURED	10000	/* objects created to measure memory */
 
 static unsigned long saved_max, saved_per_user;
 static pid_t parent_pid;
@@ -416,11 +415,15 @@ static int slab_caches(struct slab_cache *c)
 	return n;
 }
 
-/* diag_cache_growth - the caches that grew by about one entry per object */
-static void diag_cache_growth(const struct slab_cache *before, int nb,
-			      const struct slab_cache *after, int na, int objects)
+/*
+ * cache_growth - bytes in the slab caches that grew by at least one entry
+ * per two objects (the object itself; other kernel activity meanwhile
+ * rarely adds that many), each printed
+ */
+static long cache_growth(const struct slab_cache *before, int nb,
+			 const struct slab_cache *after, int na, int objects)
 {
-	long grew;
+	long grew, bytes = 0;
 	int i, j;
 
 	for (i = 0; i < na; i++) {
@@ -428,25 +431,31 @@ static void diag_cache_growth(const struct slab_cache *before, int nb,
 			if (!strcmp(after[i].name, before[j].name))
 				break;
 		grew = after[i].active - (j < nb ? before[j].active : 0);
-		if (grew >= objects / 2)
-			diag("  slab %s: +%ld objects of %ld bytes", after[i].name,
-			     grew, after[i].objsize);
+		if (grew >= objects / 2) {
+			diag("  slab %s: +%ld objects of %ld bytes",
+			     after[i].name, grew, after[i].objsize);
+			bytes += grew * after[i].objsize;
+		}
 	}
+	return bytes;
 }
 
 /* Named objects with 16-byte names and no fd: what does one cost? */
 static void test_memory(int type, const char *what)
 {
 	static struct slab_cache before[MAX_CACHES], after[MAX_CACHES];
-	long kb0, kb1, per_object;
+	/* objects created to measure; fewer on a (slow) debug kernel */
+	int measured = sized(10000, 10000, 10);
+	long kb0, kb1, per_object, in_caches;
 	char name[32];
 	int i, nb, na, created = 0, err = 0;
 
 	if (set_limits(saved_max, saved_per_user))
 		return;
+	settle();	/* frees of earlier objects must not blur the figure */
 	nb = slab_caches(before);
 	kb0 = slab_kb();
-	for (i = 0; i < MEASURED; i++) {
+	for (i = 0; i < measured; i++) {
 		/* exactly 16 bytes */
 		snprintf(name, sizeof(name), "hm%c%05d-%08x",
 			 type == RTSYNC_TYPE_SEM ? 's' : 'm', i,
@@ -458,15 +467,18 @@ static void test_memory(int type, const char *what)
 	}
 	kb1 = slab_kb();
 	na = slab_caches(after);
-	if (!ok(created == MEASURED, "%s: created %d named objects (%d, %s)",
-		what, MEASURED, created, strerror(err)) ||
+	if (!ok(created == measured, "%s: created %d named objects (%d, %s)",
+		what, measured, created, strerror(err)) ||
 	    !ok(kb0 >= 0 && kb1 >= 0, "%s: /proc/meminfo has Slab:", what))
 		goto out;
-	per_object = (kb1 - kb0) * 1024 / MEASURED;
+	per_object = (kb1 - kb0) * 1024 / measured;
 	diag("%s: Slab %ld kB -> %ld kB for %d objects: %ld bytes per object",
-	     what, kb0, kb1, MEASURED, per_object);
-	if (nb > 0 && na > 0)
-		diag_cache_growth(before, nb, after, na, MEASURED);
+	     what, kb0, kb1, measured, per_object);
+	if (nb > 0 && na > 0) {
+		in_caches = cache_growth(before, nb, after, na, measured);
+		diag("%s: %ld bytes per object in the caches that grew with them",
+		     what, in_caches / measured);
+	}
 	ok(per_object < 4096,
 	   "%s: kernel memory per object stays under a page (%ld bytes)", what,
 	   per_object);

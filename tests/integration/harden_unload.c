@@ -306,7 +306,7 @@ static int race_child(void *arg)
 static void test_race(void)
 {
 	int64_t end = now_ns(CLOCK_MONOTONIC) +
-		      sized(3, 60) * 1000000000LL;
+		      sized(3, 60, 1) * 1000000000LL;
 	long children = 0, no_device = 0, failed = 0, rounds = 0;
 	pid_t pids[BURST];
 	pthread_t t;
