@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 #
-# report.sh RESULTS OUT [CONSOLE]: turns the "# row | ..." lines the
+# report.sh RESULTS OUT [CONSOLE [NOTE]]: turns the "# row | ..." lines the
 # benchmark programs printed (RESULTS: the guest's results output, see
 # bench.h for the format) into a Markdown table on stdout and in OUT.md,
 # and plots the ratios into OUT.svg with gnuplot when it is installed.
-# CONSOLE, the guest's console log, names the kernel that ran.
+# CONSOLE, the guest's console log, names the kernel that ran; NOTE is one
+# more line for the table's header (e.g. the host's load).
 #
 # Every row is rtsync's median against a peer's median from the same boot;
 # ratio = rtsync / peer, so below 1 means rtsync is cheaper. A row with a
@@ -14,12 +15,13 @@
 set -euo pipefail
 
 if [ $# -lt 2 ]; then
-	echo "usage: $0 RESULTS OUT [CONSOLE]" >&2
+	echo "usage: $0 RESULTS OUT [CONSOLE [NOTE]]" >&2
 	exit 2
 fi
 results=$1
 out=$2
 console=${3:-}
+note=${4:-}
 
 kernel=unknown
 if [ -n "$console" ] && [ -f "$console" ]; then
@@ -31,7 +33,7 @@ mkdir -p "$(dirname "$out")"
 
 # The table (stdout and OUT.md) and the plot's data (OUT.data).
 tr -d '\r' <"$results" | awk -v kernel="$kernel" -v date="$(date '+%Y-%m-%d %H:%M %Z')" \
-	-v data="$data" '
+	-v data="$data" -v note="$note" '
 function human(v, unit) {
 	if (unit == "ns") {
 		if (v >= 1e6) return sprintf("%.2f ms", v / 1e6)
@@ -69,6 +71,7 @@ END {
 	print ""
 	print "- kernel: " kernel ", QEMU TCG, 2 vCPUs, all rows from one boot"
 	print "- date: " date
+	if (note != "") print "- " note
 	print "- each value is the median of the repetitions in *runs*; contenders"
 	print "  alternate within every repetition; ratio = rtsync / peer (below 1:"
 	print "  rtsync is cheaper). Under TCG only ratios from one boot mean much."

@@ -22,6 +22,7 @@
 #define MODULE_NAME	"rtsync"
 #define MODULE_PATH	"/rtsync/rtsync.ko"	/* where make bench puts it */
 #define UNLOAD_WAIT_NS	(10 * 1000000000LL)	/* deferred frees finish */
+#define SETTLE_US	100000	/* after (un)loading: RCU callbacks, kworkers */
 
 enum phase { NONE_HELD, HELD, UNLOADED, NR_PHASES };
 
@@ -184,6 +185,10 @@ int main(void)
 
 			if (phase == UNLOADED && !(module_ok = unload()))
 				break;
+			/* Work the previous phase left behind (frees, the
+			 * module's own unload or load) must not land here.
+			 */
+			sleep_us(SETTLE_US);
 			children_ok &= reap(spawn(measure, (void *)(intptr_t)phase));
 			if (phase == UNLOADED && !(module_ok = load()))
 				break;

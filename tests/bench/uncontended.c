@@ -5,7 +5,9 @@
  *  - lock+unlock of an rtsync mutex nobody else wants, next to two NOP
  *    ioctls (the same two trips through the ioctl path, doing nothing), a
  *    robust PI pthread mutex in shared memory, a SysV semaphore taken and
- *    given back with SEM_UNDO, and a POSIX named semaphore.
+ *    given back with SEM_UNDO, and a POSIX named semaphore;
+ *  - trylock+unlock, which differs from lock+unlock only by not copying
+ *    LOCK's argument struct in, to split rtsync's own cost.
  *
  * Each repetition runs every contender once, in an order that rotates from
  * one repetition to the next, so drift and warm-up hit them all alike.
@@ -26,6 +28,7 @@ enum contender {
 	NOP,
 	NOP_PAIR,
 	RTSYNC_MUTEX,
+	RTSYNC_TRYLOCK,
 	PI_MUTEX,
 	SYSV_SEM,
 	POSIX_SEM,
@@ -37,6 +40,7 @@ static const char *const contender_name[NR_CONTENDERS] = {
 	[NOP]		= "NOP ioctl",
 	[NOP_PAIR]	= "NOP ioctl pair",
 	[RTSYNC_MUTEX]	= "rtsync lock+unlock",
+	[RTSYNC_TRYLOCK] = "rtsync trylock+unlock",
 	[PI_MUTEX]	= "pthread PI robust pshared mutex lock+unlock",
 	[SYSV_SEM]	= "SysV semop -1/+1 with SEM_UNDO",
 	[POSIX_SEM]	= "POSIX named sem_wait+sem_post",
@@ -78,6 +82,12 @@ static double run(enum contender which, long iters)
 	case RTSYNC_MUTEX:
 		for (i = 0; i < iters; i++) {
 			errors += rtsync_mutex_lock(c.mutex_fd) != 0;
+			errors += rtsync_mutex_unlock(c.mutex_fd) != 0;
+		}
+		break;
+	case RTSYNC_TRYLOCK:
+		for (i = 0; i < iters; i++) {
+			errors += rtsync_mutex_trylock(c.mutex_fd) != 0;
 			errors += rtsync_mutex_unlock(c.mutex_fd) != 0;
 		}
 		break;
@@ -181,6 +191,9 @@ int main(void)
 	    contender_name[PI_MUTEX], m[PI_MUTEX], "ns", "-", runs);
 	row("2", "uncontended lock+unlock", m[RTSYNC_MUTEX],
 	    contender_name[POSIX_SEM], m[POSIX_SEM], "ns", "-", runs);
+	row("2", "uncontended trylock+unlock (LOCK without its argument copy)",
+	    m[RTSYNC_TRYLOCK], contender_name[NOP_PAIR], m[NOP_PAIR], "ns", "-",
+	    runs);
 
 	teardown(mutex_name, sem_name);
 	return tap_done();

@@ -7,24 +7,34 @@
  *
  * All four queue lengths exist at once (one semaphore and one mutex per
  * length, 2 x 1111 sleeper threads on CPU B), so the measurements can be
- * interleaved. The measuring thread is SCHED_FIFO 10 on CPU A:
- *  - semaphores: it posts 1 and times the call, then waits until the woken
- *    sleeper has queued again (INFO shows the full count), so the next
- *    post sees the same queue and the sleeper's own re-queueing is not
- *    part of the figure;
- *  - mutexes: it holds the mutex, times its unlock, and locks it again at
- *    once. Being of higher priority than the woken sleeper it takes the
- *    lock back (rt_mutex lets a higher-priority task steal from a woken
- *    waiter), so the sleeper goes back to sleep and the queue keeps its
- *    length. It then sleeps briefly so the woken sleeper is asleep again
- *    before the next unlock.
+ * interleaved. The measuring thread is SCHED_FIFO 10 on CPU A.
+ *
+ * The woken sleeper is always the same thread, the group's "first": it is
+ * SCHED_FIFO 5 while the others are SCHED_OTHER, so it heads the queue
+ * (both rtsync's semaphore queue and rt_mutex order by priority), and
+ * after each wake-up it queues at the head again.
+ *  - Semaphores: the caller posts 1, timed; the first sleeper returns from
+ *    WAIT and waits again.
+ *  - Mutexes: the caller holds the mutex, times its unlock and locks it
+ *    again at once. Being of higher priority than the woken sleeper it
+ *    takes the lock back (rt_mutex lets a higher-priority task steal from
+ *    a woken waiter), so the sleeper goes back to sleep inside LOCK.
+ * Before the next call the caller waits until the first sleeper has run
+ * and is asleep again (its context-switch count went up and its state is
+ * S, from /proc), and for semaphores until all n are queued: the next
+ * call then meets the same quiet queue, and the woken sleeper's own work
+ * (re-queueing, which may walk the queue) is not part of the figure.
  */
 #define _GNU_SOURCE
 #include "bench.h"
 
+#include <limits.h>
+
 #define REPS		9
 #define MAIN_PRIO	10
+#define FIRST_PRIO	5
 #define STACK_SIZE	(64 * 1024)
+#define QUIET_WAIT_NS	(2 * 1000000000LL)
 
 static const int sleepers[] = { 1, 10, 100, 1000 };
 #define NR_LEVELS	((int)(sizeof(sleepers) / sizeof(sleepers[0])))
@@ -36,6 +46,9 @@ struct group {
 	int fd;
 	int n;
 	pthread_t *threads;
+	pid_t first_tid;	/* the sleeper every call wakes */
+	int first_status;	/* its /proc status, open */
+	int first_stat;		/* its /proc stat, open */
 	char name[64];
 };
 
@@ -48,11 +61,8 @@ static void count_error(void)
 	__atomic_add_fetch(&errors, 1, __ATOMIC_SEQ_CST);
 }
 
-static void *sleeper(void *arg)
+static void sleep_on(struct group *g)
 {
-	struct group *g = arg;
-
-	pin_cpu(CPU_B);
 	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
 		if (g->kind == SEM) {
 			if (rtsync_sem_wait(g->fd))
@@ -66,6 +76,25 @@ static void *sleeper(void *arg)
 				count_error();
 		}
 	}
+}
+
+static void *first_sleeper(void *arg)
+{
+	struct group *g = arg;
+
+	pin_cpu(CPU_B);
+	set_fifo(FIRST_PRIO);
+	__atomic_store_n(&g->first_tid, gettid(), __ATOMIC_RELEASE);
+	sleep_on(g);
+	return NULL;
+}
+
+static void *other_sleeper(void *arg)
+{
+	pin_cpu(CPU_B);
+	/* Threads inherit the creator's SCHED_FIFO: drop it. */
+	set_fifo(0);
+	sleep_on(arg);
 	return NULL;
 }
 
@@ -80,17 +109,65 @@ static int waiting(struct group *g)
 	return rtsync_mutex_info(g->fd, &ms) ? -1 : (int)ms.waiters;
 }
 
-/* wait_full - wait until all n sleepers of g are queued; 0 on timeout */
-static int wait_full(struct group *g, long timeout_us)
+/* The first sleeper's context switches so far; -1 if unreadable. */
+static long first_switches(struct group *g)
 {
-	int64_t end = now_ns() + timeout_us * 1000;
+	char buf[16384], *p;
+	long sum = 0;
+	ssize_t n;
+	int found = 0;
 
-	while (waiting(g) != g->n) {
+	n = pread(g->first_status, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	for (p = buf; (p = strstr(p, "ctxt_switches:")); p++, found++)
+		sum += strtol(p + strlen("ctxt_switches:"), NULL, 10);
+	return found == 2 ? sum : -1;
+}
+
+/* The first sleeper's state letter (field 3 of stat); '?' if unreadable. */
+static char first_state(struct group *g)
+{
+	char buf[512], *p;
+	ssize_t n;
+
+	n = pread(g->first_stat, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return '?';
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/*
+ * wait_quiet - wait until the first sleeper has switched since `switches`
+ * and sleeps again, and all n sleepers are queued; 0 after QUIET_WAIT_NS.
+ */
+static int wait_quiet(struct group *g, long switches)
+{
+	int64_t end = now_ns() + QUIET_WAIT_NS;
+
+	for (;;) {
+		if (first_switches(g) > switches && first_state(g) == 'S' &&
+		    waiting(g) == g->n)
+			return 1;
 		if (now_ns() > end)
 			return 0;
-		sleep_us(50);
+		sleep_us(20);
 	}
-	return 1;
+}
+
+static int open_proc(pid_t tid, const char *file)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", (int)tid, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		bail("open %s", path);
+	return fd;
 }
 
 static void start_group(struct group *g, enum kind kind, int n)
@@ -117,11 +194,18 @@ static void start_group(struct group *g, enum kind kind, int n)
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, STACK_SIZE);
 	for (i = 0; i < n; i++) {
-		errno = pthread_create(&g->threads[i], &attr, sleeper, g);
+		errno = pthread_create(&g->threads[i], &attr,
+				       i ? other_sleeper : first_sleeper, g);
 		if (errno)
 			bail("pthread_create (sleeper %d of %d)", i + 1, n);
 	}
 	pthread_attr_destroy(&attr);
+	while (!__atomic_load_n(&g->first_tid, __ATOMIC_ACQUIRE))
+		sleep_us(100);
+	g->first_status = open_proc(g->first_tid, "status");
+	g->first_stat = open_proc(g->first_tid, "stat");
+	if (first_switches(g) < 0 || first_state(g) == '?')
+		bail("reading /proc/self/task/%d/status and stat", (int)g->first_tid);
 }
 
 /* stop_group - release every sleeper, join them, remove the object */
@@ -136,15 +220,18 @@ static int stop_group(struct group *g)
 	for (i = 0; i < g->n; i++)
 		pthread_join(g->threads[i], NULL);
 	free(g->threads);
+	close(g->first_status);
+	close(g->first_stat);
 	err |= rtsync_close(g->fd);
 	err |= rtsync_unlink(g->name);
 	return err;
 }
 
-/* One rep on g: the median of calls timed calls, in ns. */
+/* One rep on g: the median of `calls` timed calls, in ns. */
 static double measure(struct group *g, int calls, long *stalls)
 {
 	double *t = calloc(calls, sizeof(*t));
+	long switches;
 	int64_t start;
 	double m;
 	int i;
@@ -152,23 +239,21 @@ static double measure(struct group *g, int calls, long *stalls)
 	if (!t)
 		bail("calloc");
 	for (i = 0; i < calls; i++) {
+		switches = first_switches(g);
+		start = now_ns();
 		if (g->kind == SEM) {
-			start = now_ns();
 			if (rtsync_sem_post(g->fd, 1, NULL))
 				count_error();
 			t[i] = now_ns() - start;
-			if (!wait_full(g, 5000000))
-				++*stalls;
-			sleep_us(100);
 		} else {
-			start = now_ns();
 			if (rtsync_mutex_unlock(g->fd))
 				count_error();
 			t[i] = now_ns() - start;
 			if (rtsync_mutex_lock(g->fd))
 				count_error();
-			sleep_us(300);
 		}
+		if (!wait_quiet(g, switches))
+			++*stalls;
 	}
 	m = median(t, calls);
 	free(t);
@@ -195,7 +280,7 @@ int main(void)
 			start_group(&groups[k][i], k, sleepers[i]);
 	for (k = 0; k < NR_KINDS; k++)
 		for (i = 0; i < NR_LEVELS; i++)
-			if (!wait_full(&groups[k][i], 60000000))
+			if (!wait_quiet(&groups[k][i], -1))
 				bail("%d sleepers of %s did not all queue (%d did)",
 				     sleepers[i], groups[k][i].name,
 				     waiting(&groups[k][i]));
@@ -211,8 +296,12 @@ int main(void)
 			add_sample(&s[kind][level],
 				   measure(&groups[kind][level], calls, &stalls));
 		}
-	ok(stalls == 0, "wake scaling: every woken sleeper queued again (%ld did not within 5 s)",
-	   stalls);
+	/* A rare miss is the host's doing (a vCPU descheduled for long);
+	 * many mean the sleepers do not behave as described above.
+	 */
+	ok(stalls * 100 <= (long)REPS * calls * NR_LEVELS * NR_KINDS,
+	   "wake scaling: after at least 99%% of the calls the woken sleeper was asleep and queued again within 2 s (%ld of %d were not)",
+	   stalls, REPS * calls * NR_LEVELS * NR_KINDS);
 
 	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
 	for (k = 0; k < NR_KINDS; k++)
@@ -222,7 +311,8 @@ int main(void)
 	   errors);
 	ok(!err, "wake scaling: sleepers released and objects removed");
 
-	snprintf(runs, sizeof(runs), "%d reps x %d calls", REPS, calls);
+	snprintf(runs, sizeof(runs), "%d reps x %d calls%s", REPS, calls,
+		 stalls ? "; some woken sleepers slow to settle" : "");
 	for (k = 0; k < NR_KINDS; k++) {
 		snprintf(peer, sizeof(peer), "%d sleeper", sleepers[0]);
 		for (i = 1; i < NR_LEVELS; i++) {

@@ -67,6 +67,8 @@ elif build_bench; then
 	done <"$BENCH_BIN/bench.list"
 	say "running ${#programs[@]} benchmark programs in one boot (run lengths x $SCALE):" \
 		"${programs[*]}; their output follows"
+	# Other guests on the host steal time from this one: say how busy it was.
+	load_before=$(cut -d' ' -f1 /proc/loadavg)
 	rtsync_pass --label bench --no-programs --show --timeout "$BOOT_TIMEOUT" \
 		--file "$BENCH_BIN" /rtsync/tests \
 		--file "$RUN_DIR/bench.scale" /rtsync/bench.scale \
@@ -76,7 +78,8 @@ elif build_bench; then
 	if [ -f "$boot/results.log" ]; then
 		out=$RUN_DIR/${KREL:-unknown}-$(date +%Y%m%d-%H%M)
 		echo
-		if "$BENCH_DIR/report.sh" "$boot/results.log" "$out" "$boot/console.log"; then
+		note="run lengths x $SCALE; host: $(nproc) CPUs, load average $load_before before the boot and $(cut -d' ' -f1 /proc/loadavg) after it"
+		if "$BENCH_DIR/report.sh" "$boot/results.log" "$out" "$boot/console.log" "$note"; then
 			echo
 			if [ "$TALLY_FAIL" -eq 0 ]; then
 				mkdir -p "$BENCH_DIR/results"
