@@ -6,6 +6,8 @@
 #   rt     Debian 12's 6.1 PREEMPT_RT (linux-image-rt-amd64)
 #   b612   6.12 from bookworm-backports (private apt configuration in the
 #          cache; lib/matrix.sh)
+#   sid    Debian unstable's kernel, built in a debootstrap chroot in the
+#          cache; only when named: check-matrix.sh stock rt b612 sid
 # A kernel whose pieces cannot be had is skipped with the reason. Prints
 # one PASS/FAIL/SKIP line per test, then a table (kernel x passed, failed,
 # skipped, time) and ends with "N passed, N failed".
