@@ -17,6 +17,7 @@
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=lib/matrix.sh
 . "$VM_LIB/matrix.sh"
 
 kernels=("$@")
