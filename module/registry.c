@@ -23,6 +23,7 @@
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/fs_struct.h>
 #include <linux/hashtable.h>
 #include <linux/jhash.h>
 #include <linux/module.h>
@@ -502,7 +503,8 @@ int rtsync_registry_init(void)
 {
 	int ret;
 
-	rtsync_free_wq = alloc_workqueue("rtsync_free", 0, 0);
+	/* Unbound: the frees need no particular CPU (7.x warns otherwise). */
+	rtsync_free_wq = alloc_workqueue("rtsync_free", WQ_UNBOUND, 0);
 	if (!rtsync_free_wq)
 		return -ENOMEM;
 	ret = rhashtable_init(&rtsync_names, &rtsync_name_params);
