@@ -45,13 +45,19 @@ static bool rtsync_mutex_is_owner(struct rtsync_mutex *m)
 static void rtsync_mutex_release(struct rtsync_mutex *m)
 {
 	struct rtsync_object *obj = rtsync_mutex_object(m);
+	struct rtsync_thread *self = m->owner;
 
 	list_del_init(&m->held_node);
 	m->recursion = 0;
-	WRITE_ONCE(m->owner, NULL);
-	WRITE_ONCE(m->owner_task, NULL);
 	mutex_acquire(&m->rtm.dep_map, 0, 1, _THIS_IP_);
 	rt_mutex_unlock(&m->rtm);
+	/*
+	 * Only now report it free, so that whoever sees no owner (INFO) can
+	 * take it at once; a thread that took it in between has already
+	 * written itself in, and the compare keeps that.
+	 */
+	cmpxchg(&m->owner_task, current, NULL);
+	cmpxchg(&m->owner, self, NULL);
 	/* The reference that pinned the object while it was held. */
 	rtsync_object_put(obj);
 }

@@ -48,10 +48,12 @@ enum rtsync_mutex_state {
  * struct rtsync_mutex - a PI mutex owned by a thread
  * @rtm:        wait queue and priority inheritance. Held by the owner thread
  *              across system calls; lockdep is told user space holds it.
- * @owner_task: the owning thread, or NULL. Written only by the thread that
- *              holds @rtm (itself, or its exit probe); read locklessly by
- *              others, who only compare it with current or read it under
- *              RCU (task_structs are RCU-freed).
+ * @owner_task: the owning thread, or NULL. Set by the thread that takes
+ *              @rtm; cleared by that thread (or its exit probe) with a
+ *              compare-and-exchange right after it releases @rtm, which
+ *              keeps a new owner's value. Read locklessly by others, who
+ *              only compare it with current or read it under RCU
+ *              (task_structs are RCU-freed).
  * @owner:      the owner's rtsync_thread record, or NULL. Same writers as
  *              @owner_task; the deadlock walk reads it under
  *              rtsync_chain_lock and RCU.
