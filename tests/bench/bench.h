@@ -12,10 +12,14 @@
  * failure: the report marks it MISS.
  *
  * Result lines (TAP comments, so the harness passes them through):
- *   # row | ID | LABEL | RTSYNC | PEER LABEL | PEER VALUE | UNIT | TARGET | RUNS
- * RTSYNC and PEER VALUE are medians over the repetitions; the report
- * divides them (RTSYNC / PEER). TARGET is "-", "<=X" or "<X" for that
- * ratio. RUNS says how much was measured (reps x iterations).
+ *   # row | ID | LABEL | RTSYNC | PEER LABEL | PEER VALUE | UNIT | RATIO |
+ *     TARGET | RUNS
+ * RTSYNC and PEER VALUE are medians over the repetitions. RATIO is
+ * RTSYNC / PEER: where both were measured in every repetition
+ * (row_paired), the median of the per-repetition ratios, so a burst of
+ * host load that slows one repetition weighs on both sides of its ratio;
+ * otherwise the ratio of the two values. TARGET is "-", "<=X" or "<X"
+ * for RATIO. RUNS says how much was measured (reps x iterations).
  *
  * Include after _GNU_SOURCE is defined, before any system header.
  */
@@ -180,14 +184,42 @@ progress(const char *fmt, ...)
 	fflush(stdout);
 }
 
-/* row - one line of the table; see the top of this file */
+static inline void print_row(const char *id, const char *label, double value,
+			     const char *peer, double peer_value,
+			     const char *unit, double ratio, const char *target,
+			     const char *runs)
+{
+	printf("# row | %s | %s | %.1f | %s | %.1f | %s | %.4f | %s | %s\n", id,
+	       label, value, peer, peer_value, unit, ratio, target, runs);
+	fflush(stdout);
+}
+
+/* row - one line of the table from two single values */
 static inline void row(const char *id, const char *label, double value,
 		       const char *peer, double peer_value, const char *unit,
 		       const char *target, const char *runs)
 {
-	printf("# row | %s | %s | %.1f | %s | %.1f | %s | %s | %s\n", id,
-	       label, value, peer, peer_value, unit, target, runs);
-	fflush(stdout);
+	print_row(id, label, value, peer, peer_value, unit,
+		  peer_value > 0 ? value / peer_value : 0, target, runs);
+}
+
+/*
+ * row_paired - one line of the table from two series measured side by
+ * side: sample i of each comes from repetition i.
+ */
+static inline void row_paired(const char *id, const char *label,
+			      const struct samples *a, const char *peer,
+			      const struct samples *b, const char *unit,
+			      const char *target, const char *runs)
+{
+	double r[MAX_REPS];
+	int i, n = 0;
+
+	for (i = 0; i < a->n && i < b->n; i++)
+		if (b->v[i] > 0)
+			r[n++] = a->v[i] / b->v[i];
+	print_row(id, label, samples_median(a), peer, samples_median(b), unit,
+		  n ? median(r, n) : 0, target, runs);
 }
 
 /* ---- scheduling ---- */

@@ -133,9 +133,9 @@ int main(void)
 		snprintf(label, sizeof(label),
 			 "time per acquisition, %d process%s hammering one mutex",
 			 nprocs[i], nprocs[i] > 1 ? "es" : "");
-		row("7", label, samples_median(&s[RTSYNC][i]),
-		    "pthread PI robust pshared mutex",
-		    samples_median(&s[PI_FUTEX][i]), "ns", "-", runs);
+		row_paired("7", label, &s[RTSYNC][i],
+			   "pthread PI robust pshared mutex", &s[PI_FUTEX][i],
+			   "ns", "-", runs);
 	}
 
 	ok(!rtsync_close(rtsync_fd) && !rtsync_unlink(name),

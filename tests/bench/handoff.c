@@ -149,8 +149,9 @@ int main(void)
 		diag("handoff: %-40s %9.1f ns per handoff", kind_name[k], m[k]);
 	}
 	snprintf(runs, sizeof(runs), "%d reps x %ld handoffs", REPS, 2 * steps);
-	row("3", "contended handoff, 2 processes on 2 CPUs", m[RTSYNC],
-	    "pthread PI robust pshared mutex", m[PI_FUTEX], "ns", "<=1.2", runs);
+	row_paired("3", "contended handoff, 2 processes on 2 CPUs", &s[RTSYNC],
+		   "pthread PI robust pshared mutex", &s[PI_FUTEX], "ns", "<=1.2",
+		   runs);
 
 	for (i = 0; i < 3; i++) {
 		err |= rtsync_close(rtsync_fd[i]);

@@ -275,12 +275,12 @@ int main(void)
 	   PRIO_BOOSTED, unboosted);
 
 	snprintf(runs, sizeof(runs), "%d reps", REPS);
-	row("5", method_label[PREEMPT], samples_median(&s[RTSYNC][PREEMPT]),
-	    "PI futex", samples_median(&s[PI_FUTEX][PREEMPT]), "ns", "-", runs);
+	row_paired("5", method_label[PREEMPT], &s[RTSYNC][PREEMPT],
+		   "PI futex", &s[PI_FUTEX][PREEMPT], "ns", "-", runs);
 	snprintf(runs, sizeof(runs), "%d reps; one stat read %.1f us",
 		 REPS, samples_median(&poll_len) / 1000);
-	row("5", method_label[POLL], samples_median(&s[RTSYNC][POLL]),
-	    "PI futex", samples_median(&s[PI_FUTEX][POLL]), "ns", "-", runs);
+	row_paired("5", method_label[POLL], &s[RTSYNC][POLL],
+		   "PI futex", &s[PI_FUTEX][POLL], "ns", "-", runs);
 
 	ok(!rtsync_close(rtsync_fd) && !rtsync_unlink(name),
 	   "PI boost: mutex removed again");

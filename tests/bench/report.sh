@@ -8,10 +8,11 @@
 # CONSOLE, the guest's console log, names the kernel that ran; NOTE is one
 # more line for the table's header (e.g. the host's load).
 #
-# Every row is rtsync's median against a peer's median from the same boot;
-# ratio = rtsync / peer, so below 1 means rtsync is cheaper. A row with a
-# target gets PASS or MISS; a MISS is information, not an error. Exits
-# non-zero only when RESULTS holds no rows at all.
+# Every row is rtsync's median against a peer's median from the same boot,
+# with the ratio rtsync / peer the program computed (see bench.h), so below
+# 1 means rtsync is cheaper. A row with a target gets PASS or MISS; a MISS
+# is information, not an error. Exits non-zero only when RESULTS holds no
+# rows at all.
 set -euo pipefail
 
 if [ $# -lt 2 ]; then
@@ -32,7 +33,9 @@ data=$out.data
 mkdir -p "$(dirname "$out")"
 
 # The table (stdout and OUT.md) and the plot's data (OUT.data).
-tr -d '\r' <"$results" | awk -v kernel="$kernel" -v date="$(date '+%Y-%m-%d %H:%M %Z')" \
+# The date of the run is the date of its results.
+run_date=$(date -r "$results" '+%Y-%m-%d %H:%M %Z')
+tr -d '\r' <"$results" | awk -v kernel="$kernel" -v date="$run_date" \
 	-v data="$data" -v note="$note" '
 function human(v, unit) {
 	if (unit == "ns") {
@@ -60,7 +63,8 @@ BEGIN { FS = " [|] " }
 /^# row [|] / {
 	n++
 	id[n] = $2; label[n] = $3; value[n] = $4 + 0; peer[n] = $5
-	peer_value[n] = $6 + 0; unit[n] = $7; target[n] = $8; runs[n] = $9
+	peer_value[n] = $6 + 0; unit[n] = $7; ratio_of[n] = $8 + 0
+	target[n] = $9; runs[n] = $10
 }
 END {
 	if (!n) {
@@ -73,13 +77,16 @@ END {
 	print "- date: " date
 	if (note != "") print "- " note
 	print "- each value is the median of the repetitions in *runs*; contenders"
-	print "  alternate within every repetition; ratio = rtsync / peer (below 1:"
-	print "  rtsync is cheaper). Under TCG only ratios from one boot mean much."
+	print "  alternate within every repetition, and the ratio is the median of"
+	print "  the per-repetition ratios rtsync / peer (below 1: rtsync is cheaper;"
+	print "  open-by-name rows: the levels compared by open time / NOP time;"
+	print "  memory: the ratio of the two values). Under TCG only ratios from"
+	print "  one boot mean much."
 	print ""
 	print "| # | measurement | rtsync | peer | peer value | ratio | target | result | runs |"
 	print "|---|---|---:|---|---:|---:|---|---|---|"
 	for (i = 1; i <= n; i++) {
-		ratio = peer_value[i] > 0 && value[i] > 0 ? value[i] / peer_value[i] : ""
+		ratio = ratio_of[i] > 0 ? ratio_of[i] : ""
 		v = verdict(ratio, target[i])
 		if (v == "PASS") passes++
 		if (v == "MISS") { misses++; missed[misses] = i }
@@ -102,7 +109,7 @@ END {
 		for (j = 1; j <= misses; j++) {
 			i = missed[j]
 			printf "- %s %s vs %s: %.2f×, target %s\n", id[i], label[i], peer[i],
-				value[i] / (peer_value[i] > 0 ? peer_value[i] : 1), target_text(target[i])
+				ratio_of[i], target_text(target[i])
 		}
 	}
 }' | tee "$out.md"
@@ -119,12 +126,12 @@ rows=$(wc -l <"$data")
 gnuplot <<EOF
 set terminal svg size 1600,$((120 + 26 * rows)) dynamic noenhanced font 'sans,11' background '#ffffff'
 set output '$out.svg'
-set title "rtsync / peer, medians from one boot ($kernel)"
+set title "rtsync / peer, from one boot of $kernel"
 set datafile separator '\t'
 set logscale x 2
-set xrange [0.05:64]
+set xrange [0.05:*]
 set yrange [$rows:-1]
-set xlabel 'ratio rtsync / peer (log scale; left of 1: rtsync cheaper)'
+set xlabel 'ratio rtsync / peer (log scale; left of 1: rtsync cheaper). Green: PASS, red: MISS, grey: no target'
 set grid xtics
 set key bottom right
 set lmargin 88

@@ -187,10 +187,10 @@ int main(void)
 	}
 	snprintf(runs, sizeof(runs), "%d reps x %ld round trips (at most %d s)",
 		 REPS, rounds, RUN_LIMIT_MS / 1000);
-	row("4", "semaphore ping-pong round trip", m[RTSYNC],
-	    "POSIX named semaphore", m[POSIX], "ns", "<=1.0", runs);
-	row("4", "semaphore ping-pong round trip", m[RTSYNC],
-	    "SysV semaphore", m[SYSV], "ns", "-", runs);
+	row_paired("4", "semaphore ping-pong round trip", &s[RTSYNC],
+		   "POSIX named semaphore", &s[POSIX], "ns", "<=1.0", runs);
+	row_paired("4", "semaphore ping-pong round trip", &s[RTSYNC],
+		   "SysV semaphore", &s[SYSV], "ns", "-", runs);
 
 	for (i = 0; i < 2; i++) {
 		err |= rtsync_close(rtsync_fd[i]);

@@ -167,7 +167,6 @@ int main(void)
 	struct samples s[NR_PHASES] = { 0 };
 	int children_ok = 1, module_ok = 1, can_unload, nphases, rep, i;
 	char runs[64];
-	double m[NR_PHASES];
 
 	sh = shared_mem(sizeof(*sh));
 	threads_per_run = scaled(2000, 100);
@@ -206,16 +205,17 @@ int main(void)
 		skip("not root or no " MODULE_PATH,
 		     "thread exit: rtsync unloaded and loaded again between conditions");
 
-	for (i = 0; i < NR_PHASES; i++)
-		m[i] = samples_median(&s[i]);
 	snprintf(runs, sizeof(runs), "%d reps x %ld threads", REPS, threads_per_run);
-	row("8", "thread create+exit, 10k mutexes held by 100 other threads",
-	    m[HELD], phase_name[NONE_HELD], m[NONE_HELD], "ns", "<=1.1", runs);
+	row_paired("8", "thread create+exit, 10k mutexes held by 100 other threads",
+		   &s[HELD], phase_name[NONE_HELD], &s[NONE_HELD], "ns", "<=1.1",
+		   runs);
 	if (can_unload && module_ok) {
-		row("8", "thread create+exit, module loaded, none held",
-		    m[NONE_HELD], phase_name[UNLOADED], m[UNLOADED], "ns", "-", runs);
-		row("8", "thread create+exit, 10k mutexes held by 100 other threads",
-		    m[HELD], phase_name[UNLOADED], m[UNLOADED], "ns", "-", runs);
+		row_paired("8", "thread create+exit, module loaded, none held",
+			   &s[NONE_HELD], phase_name[UNLOADED], &s[UNLOADED], "ns",
+			   "-", runs);
+		row_paired("8", "thread create+exit, 10k mutexes held by 100 other threads",
+			   &s[HELD], phase_name[UNLOADED], &s[UNLOADED], "ns", "-",
+			   runs);
 	}
 	return tap_done();
 }

@@ -21,7 +21,7 @@
 #include <sys/sem.h>
 #include <sys/syscall.h>
 
-#define REPS	15
+#define REPS	41
 
 enum contender {
 	NULL_SYSCALL,
@@ -154,7 +154,7 @@ int main(void)
 {
 	struct samples s[NR_CONTENDERS] = { 0 };
 	char mutex_name[64], sem_name[72], runs[64];
-	long iters = scaled(30000, 1000);
+	long iters = scaled(10000, 500);
 	double m[NR_CONTENDERS];
 	int rep, k;
 
@@ -181,19 +181,19 @@ int main(void)
 		diag("uncontended: %-45s %8.1f ns", contender_name[k], m[k]);
 	}
 	snprintf(runs, sizeof(runs), "%d reps x %ld", REPS, iters);
-	row("1", "NOP ioctl on /dev/rtsync (floor)", m[NOP],
-	    contender_name[NULL_SYSCALL], m[NULL_SYSCALL], "ns", "-", runs);
-	row("2", "uncontended lock+unlock", m[RTSYNC_MUTEX],
-	    contender_name[NOP_PAIR], m[NOP_PAIR], "ns", "<=1.15", runs);
-	row("2", "uncontended lock+unlock", m[RTSYNC_MUTEX],
-	    contender_name[SYSV_SEM], m[SYSV_SEM], "ns", "<1", runs);
-	row("2", "uncontended lock+unlock", m[RTSYNC_MUTEX],
-	    contender_name[PI_MUTEX], m[PI_MUTEX], "ns", "-", runs);
-	row("2", "uncontended lock+unlock", m[RTSYNC_MUTEX],
-	    contender_name[POSIX_SEM], m[POSIX_SEM], "ns", "-", runs);
-	row("2", "uncontended trylock+unlock (LOCK without its argument copy)",
-	    m[RTSYNC_TRYLOCK], contender_name[NOP_PAIR], m[NOP_PAIR], "ns", "-",
-	    runs);
+	row_paired("1", "NOP ioctl on /dev/rtsync (floor)", &s[NOP],
+		   contender_name[NULL_SYSCALL], &s[NULL_SYSCALL], "ns", "-", runs);
+	row_paired("2", "uncontended lock+unlock", &s[RTSYNC_MUTEX],
+		   contender_name[NOP_PAIR], &s[NOP_PAIR], "ns", "<=1.15", runs);
+	row_paired("2", "uncontended lock+unlock", &s[RTSYNC_MUTEX],
+		   contender_name[SYSV_SEM], &s[SYSV_SEM], "ns", "<1", runs);
+	row_paired("2", "uncontended lock+unlock", &s[RTSYNC_MUTEX],
+		   contender_name[PI_MUTEX], &s[PI_MUTEX], "ns", "-", runs);
+	row_paired("2", "uncontended lock+unlock", &s[RTSYNC_MUTEX],
+		   contender_name[POSIX_SEM], &s[POSIX_SEM], "ns", "-", runs);
+	row_paired("2", "uncontended trylock+unlock (LOCK without its argument copy)",
+		   &s[RTSYNC_TRYLOCK], contender_name[NOP_PAIR], &s[NOP_PAIR],
+		   "ns", "-", runs);
 
 	teardown(mutex_name, sem_name);
 	return tap_done();

@@ -318,8 +318,8 @@ int main(void)
 		for (i = 1; i < NR_LEVELS; i++) {
 			snprintf(label, sizeof(label), "%s, %d sleepers",
 				 what[k], sleepers[i]);
-			row("6", label, samples_median(&s[k][i]), peer,
-			    samples_median(&s[k][0]), "ns", "<=1.5", runs);
+			row_paired("6", label, &s[k][i], peer, &s[k][0], "ns",
+				   "<=1.5", runs);
 		}
 	}
 	return tap_done();
