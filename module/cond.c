@@ -117,13 +117,15 @@ EXPORT_SYMBOL_IF_KUNIT(rtsync_cond_wait);
  */
 u32 rtsync_cond_wake(struct rtsync_cond *c, u32 max)
 {
+	struct rtsync_wake wake = { 0 };
 	u32 woken = 0;
 
 	spin_lock(&c->lock);
-	while (woken < max && rtsync_waitq_wake_one(&c->sleepers))
+	while (woken < max && rtsync_waitq_wake_one(&c->sleepers, &wake))
 		woken++;
 	rtsync_cond_unbind_if_idle(c);
 	spin_unlock(&c->lock);
+	rtsync_wake_run(&wake);
 	return woken;
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_cond_wake);

@@ -102,6 +102,17 @@ struct rtsync_waitq {
 	u32 count;
 };
 
+/*
+ * Threads to wake after the object's lock is dropped (waitq.c). Lives on
+ * the waker's stack; the first RTSYNC_WAKE_BATCH wake-ups of one call wait
+ * for the unlock, any beyond are done at once.
+ */
+#define RTSYNC_WAKE_BATCH 8
+struct rtsync_wake {
+	unsigned int n;
+	struct task_struct *task[RTSYNC_WAKE_BATCH];
+};
+
 /**
  * struct rtsync_sem - a counting semaphore with no owner
  * @lock:     protects @count and @sleepers.
@@ -260,7 +271,8 @@ long rtsync_cond_ioctl(struct rtsync_object *obj, unsigned int cmd,
 /* waitq.c */
 void rtsync_waitq_init(struct rtsync_waitq *q);
 void rtsync_waitq_add(struct rtsync_waitq *q, struct rtsync_waiter *w);
-bool rtsync_waitq_wake_one(struct rtsync_waitq *q);
+bool rtsync_waitq_wake_one(struct rtsync_waitq *q, struct rtsync_wake *batch);
+void rtsync_wake_run(struct rtsync_wake *batch);
 void rtsync_waitq_sleep(struct rtsync_waitq *q, struct rtsync_waiter *w, spinlock_t *lock);
 
 /* timeout.c */

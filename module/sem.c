@@ -103,6 +103,8 @@ EXPORT_SYMBOL_IF_KUNIT(rtsync_sem_wait);
  */
 int rtsync_sem_post(struct rtsync_sem *s, u32 count, u32 *prev)
 {
+	struct rtsync_wake wake = { 0 };
+
 	if (!count)
 		return -EINVAL;
 	spin_lock(&s->lock);
@@ -112,10 +114,11 @@ int rtsync_sem_post(struct rtsync_sem *s, u32 count, u32 *prev)
 	}
 	*prev = s->count;
 	/* Hand units straight to sleepers, most urgent first. */
-	while (count && rtsync_waitq_wake_one(&s->sleepers))
+	while (count && rtsync_waitq_wake_one(&s->sleepers, &wake))
 		count--;
 	s->count += count;
 	spin_unlock(&s->lock);
+	rtsync_wake_run(&wake);
 	if (count)
 		wake_up_interruptible_poll(&s->poll_wq, EPOLLIN | EPOLLRDNORM);
 	return 0;

@@ -14,6 +14,7 @@
  */
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include "rtsync.h"
 
 void rtsync_waitq_init(struct rtsync_waitq *q)
@@ -44,12 +45,19 @@ queued:
 }
 
 /**
- * rtsync_waitq_wake_one - wake the first waiter
- * @q: the queue; the caller holds its object's lock
+ * rtsync_waitq_wake_one - take the first waiter off the queue
+ * @q:     the queue; the caller holds its object's lock
+ * @batch: collects the thread to wake once the lock is dropped
  *
- * Return: whether there was a waiter to wake.
+ * The sleeper can only see that it was woken after taking the lock, so
+ * waking it while the waker still holds the lock would have it spin on
+ * that lock at once. The thread is therefore woken by rtsync_wake_run()
+ * after the unlock; only beyond RTSYNC_WAKE_BATCH threads in one call is
+ * it woken here.
+ *
+ * Return: whether there was a waiter.
  */
-bool rtsync_waitq_wake_one(struct rtsync_waitq *q)
+bool rtsync_waitq_wake_one(struct rtsync_waitq *q, struct rtsync_wake *batch)
 {
 	struct rtsync_waiter *w;
 
@@ -59,9 +67,26 @@ bool rtsync_waitq_wake_one(struct rtsync_waitq *q)
 	list_del(&w->node);
 	q->count--;
 	w->woken = true;
-	/* Under the lock: @w lives on the sleeper's stack. */
-	wake_up_process(w->task);
+	/* @w lives on the sleeper's stack: only its task is kept. */
+	if (batch->n < RTSYNC_WAKE_BATCH) {
+		get_task_struct(w->task);
+		batch->task[batch->n++] = w->task;
+	} else {
+		wake_up_process(w->task);
+	}
 	return true;
+}
+
+/* Wake what rtsync_waitq_wake_one() collected; call without the lock. */
+void rtsync_wake_run(struct rtsync_wake *batch)
+{
+	unsigned int i;
+
+	for (i = 0; i < batch->n; i++) {
+		wake_up_process(batch->task[i]);
+		put_task_struct(batch->task[i]);
+	}
+	batch->n = 0;
 }
 
 /**
