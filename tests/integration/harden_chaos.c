@@ -479,7 +479,7 @@ static int run_phase(int exact, long target, uint64_t *rng)
 
 int main(void)
 {
-	long target = sized(100, 1000, 10), repaired = 0, broken = 0, entries = 0;
+	long target = sized(100, 1000, 2), repaired = 0, broken = 0, entries = 0;
 	uint64_t rng = (uint64_t)now_ns(CLOCK_MONOTONIC);
 	int m, off_exact, off_anywhere;
 	int64_t t0;

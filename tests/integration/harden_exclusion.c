@@ -124,7 +124,7 @@ static int worker_process(void *arg)
 
 int main(void)
 {
-	long pairs = sized(40000, 10000000, 100), total = 0, acquired;
+	long pairs = sized(40000, 10000000, 10), total = 0, acquired;
 	pid_t pids[PROCESSES];
 	int64_t t0, elapsed;
 	int i, m, code, failed = 0;
