@@ -779,7 +779,8 @@ static void ioctl_call(struct lane *l, int c, unsigned long cmd, int fd,
 		       enum kind kind, int slot, uint64_t arg,
 		       uint32_t open_type)
 {
-	int s = c >= 0 ? c : (_IOC_TYPE(cmd) == RTSYNC_IOC_MAGIC ? S_OTHER_BD : S_OTHER);
+	int s = c >= 0 ? c :
+		_IOC_TYPE(cmd) == RTSYNC_IOC_MAGIC ? S_OTHER_BD : S_OTHER;
 	int blocks = c >= 0 && cmds[c].blocks;
 	int64_t t0 = 0, took;
 	long ret;
