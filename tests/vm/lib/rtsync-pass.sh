@@ -6,14 +6,14 @@
 INTEGRATION_BIN=$TOP/tests/integration/bin
 
 # Time limits of a boot that runs the integration tests:
-# - each program is killed by the guest after TEST_TIMEOUT s, and the rest
-#   still run;
+# - each program is killed by the guest after TEST_TIMEOUT s times the
+#   kernel's KTIME_FACTOR (kernels.sh), and the rest still run;
 # - a guest silent for longer than that (plus time to boot and clean up)
 #   is stuck and killed (vm_boot's BOOT_IDLE_LIMIT);
 # - the whole boot may take PASS_TIMEOUT s, by default 10 minutes plus one
 #   per program, so a long but progressing run is not cut short.
 TEST_TIMEOUT=${RTSYNC_TEST_TIMEOUT:-300}
-PASS_IDLE_LIMIT=$((TEST_TIMEOUT + 120))
+PASS_IDLE_MARGIN=120
 PASS_TIMEOUT=${RTSYNC_VM_TIMEOUT:-}
 
 # build_userspace: librtsync and the static test programs (`make lib tests`);
@@ -77,6 +77,7 @@ build_rtsync_module() {
 rtsync_pass() {
 	local label="" append=() limit=$PASS_TIMEOUT list=$INTEGRATION_BIN/tests.list
 	local files=() before=() after=() watch=steps kunit=0 leak_check=0 dir name
+	local test_limit
 
 	while [ $# -gt 1 ]; do
 		case $1 in
@@ -99,6 +100,7 @@ rtsync_pass() {
 		return 0
 	fi
 	label=${label:-$KNAME}
+	test_limit=$((TEST_TIMEOUT * KTIME_FACTOR))
 	build_rtsync_module || return 0
 	# Without its KUnit module (the failure is recorded) the pass still
 	# runs the programs.
@@ -127,7 +129,7 @@ rtsync_pass() {
 		shift 2
 	done
 	{
-		echo "timeout $TEST_TIMEOUT"
+		echo "timeout $test_limit"
 		echo "insmod /rtsync/rtsync.ko rtsync.ko"
 		if [ "$kunit" -eq 1 ]; then
 			echo "insmod /rtsync/$KUNIT_MODULE.ko $KUNIT_MODULE.ko"
@@ -151,7 +153,7 @@ rtsync_pass() {
 	initramfs_pack "$dir/root" "$dir/initramfs.cpio.gz"
 	rm -rf "$dir/root"	# the archive holds all of it
 
-	BOOT_WATCH=$watch BOOT_IDLE_LIMIT=$PASS_IDLE_LIMIT vm_boot "$dir" "$dir/initramfs.cpio.gz" "$limit" "${append[@]}" || true
+	BOOT_WATCH=$watch BOOT_IDLE_LIMIT=$((test_limit + PASS_IDLE_MARGIN)) vm_boot "$dir" "$dir/initramfs.cpio.gz" "$limit" "${append[@]}" || true
 	# A failed boot keeps its initramfs, to be booted again by hand
 	# (qemu.cmd); a good one frees the space.
 	if vm_verdict "$label" "$dir"; then
