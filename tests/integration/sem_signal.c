@@ -241,10 +241,21 @@ static void test_storm(void)
 		if (!rtsync_sem_post(s->fd, 1, NULL))
 			posted++;
 		kill(pid, SIGUSR1);
-		/* Now and then a signal alone, to a victim surely asleep. */
+		/*
+		 * Now and then a signal alone, to a victim surely asleep, and
+		 * no post until it has returned EINTR: a post in between
+		 * would hand it a unit first (and rightly so).
+		 */
 		if (i % 8 == 0 && wait_sem_waiters(s->fd, 1, 1000) == 1 &&
-		    !sem_state(s->fd).value)
+		    !sem_state(s->fd).value) {
+			int before = flag_get(&s->eintr);
+			int64_t until = now_ns(CLOCK_MONOTONIC) + 1000000000LL;
+
 			kill(pid, SIGUSR1);
+			while (flag_get(&s->eintr) == before &&
+			       now_ns(CLOCK_MONOTONIC) < until)
+				sleep_ms(1);
+		}
 	}
 	/* Settled: every unit consumed and the victim asleep again. */
 	end = now_ns(CLOCK_MONOTONIC) + PATIENCE_MS * 1000000LL;
