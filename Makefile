@@ -125,3 +125,4 @@ clean:
 	$(MAKE) -C userspace/tools clean
 	$(MAKE) -C tests/integration clean
 	$(MAKE) -C tests/demo clean
+	$(MAKE) -C tests/bench clean
