@@ -126,3 +126,4 @@ clean:
 	$(MAKE) -C tests/integration clean
 	$(MAKE) -C tests/demo clean
 	$(MAKE) -C tests/bench clean
+	rm -rf userspace/python/build userspace/python/rtsync.egg-info
