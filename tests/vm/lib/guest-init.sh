@@ -118,9 +118,9 @@ run_program() {
 }
 
 # kmemleak_scan: the `kmemleak` plan line's command. kmemleak reports no
-# object younger than 5 s and may take a pointer left in a register or on
-# a stack for a reference, so it scans twice, some seconds apart, as its
-# documentation advises.
+# object younger than 5 s, so the second scan, 6 s after the first, also
+# sees what the last step allocated; two scans also give a pointer that
+# was only passing through a register or a stack a chance to go away.
 KMEMLEAK=/sys/kernel/debug/kmemleak
 kmemleak_scan() {
 	if [ ! -w "$KMEMLEAK" ]; then
