@@ -3,8 +3,11 @@
 #
 # make demo: boots the stock kernel with rtsync loaded and runs the demo
 # programs of tests/demo, in the order tests/demo/bin/demo.list names them,
-# showing what they print as they print it. Each one exits 0 only if what
-# it showed really happened; the run ends with a line saying which did.
+# showing what they print as they print it: priority inheritance, a
+# semaphore pool, a monitor, then rtsyncctl and /proc/rtsync (demo_cli, with
+# the static rtsyncctl as /usr/bin/rtsyncctl). Each one exits 0 only if what
+# it showed really happened; the run ends with a line saying which did and
+# exits non-zero unless all did.
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
@@ -18,7 +21,8 @@ build_demos() {
 	local log=$RUN_DIR/build-demos.log
 
 	say "building the demo programs (make demos) ..."
-	if make -C "$TOP" demos >"$log" 2>&1 && [ -s "$DEMO_BIN/demo.list" ]; then
+	if make -C "$TOP" demos >"$log" 2>&1 && [ -s "$DEMO_BIN/demo.list" ] &&
+		[ -x "$DEMO_BIN/rtsyncctl" ]; then
 		return 0
 	fi
 	record FAIL "build: make demos"
@@ -53,7 +57,7 @@ run_begin demo
 "$VM_DIR/deps.sh"
 if build_demos; then
 	names=()
-	pass_args=()
+	pass_args=(--file "$DEMO_BIN/rtsyncctl" /usr/bin/rtsyncctl)
 	while read -r name; do
 		[ -n "$name" ] || continue
 		names+=("$name")
