@@ -16,6 +16,11 @@
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
+
+# Two runs at once (two `make check`s on one machine) would share
+# /usr/src/rtsync-<version> and dkms's state: the second waits.
+exec 9>"${TMPDIR:-/tmp}/rtsync-check-install.lock"
+flock 9
 STAGE=$(mktemp -d /tmp/rtsync-install.XXXXXX)
 PREFIX=/usr
 LOG=$STAGE.log
@@ -154,7 +159,7 @@ libs=$(pkg-config --libs rtsync 2>>"$LOG" | sed 's/ *$//')
 [ "$(pkg-config --modversion rtsync 2>>"$LOG")" = "$(bash -c ". '$TOP/dkms.conf' && echo \$PACKAGE_VERSION")" ] &&
 	[ "$cflags" = "-I$STAGE$PREFIX/include" ] &&
 	[ "$libs" = "-L$STAGE$PREFIX/lib -lrtsync" ]
-ok $? "pkg-config: version as dkms.conf, cflags '$cflags', libs '$libs'"
+ok $? "pkg-config: version as dkms.conf, cflags '${cflags//$STAGE/<tmp>}', libs '${libs//$STAGE/<tmp>}'"
 
 cat >"$STAGE/program.c" <<'EOF'
 /* Uses the installed headers and library; needs no module. */

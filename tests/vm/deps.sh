@@ -11,7 +11,14 @@ set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 APT_GET=(apt-get -y -q -o DPkg::Lock::Timeout=600)
-HOST_PACKAGES=(make gcc libc6-dev qemu-system-x86 busybox-static cpio sparse rsync)
+# Building and booting: make, gcc, qemu, busybox, cpio, sparse. The
+# packaging checks (tests/install/check-install.sh): pkg-config, g++ (the
+# headers as C++), objdump (binutils), modinfo (kmod), groff and mandoc
+# (man page lint), man-db, dkms. The Python binding's pass (lib/pyguest.sh):
+# Debian's python3 with its headers, setuptools, venv and pip, and rsync.
+HOST_PACKAGES=(make gcc libc6-dev qemu-system-x86 busybox-static cpio sparse
+	pkg-config g++ binutils kmod groff-base mandoc man-db dkms
+	python3-dev python3-setuptools python3-venv python3-pip rsync)
 
 apt_updated=0
 

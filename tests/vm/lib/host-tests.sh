@@ -1,29 +1,50 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 #
-# Tests that run on the build host itself, no VM needed: librtsync's unit
-# tests (`make -C userspace/lib check`), which check what the library
-# decides alone, before or without the device. Each of their TAP checks is
-# one test of the tally, "host/librtsync: <description>".
+# Tests that run on the build host itself, no VM needed:
+#  - librtsync's unit tests (`make -C userspace/lib check`), which check
+#    what the library decides alone, before or without the device; each
+#    TAP check is one test of the tally, "host/librtsync: <description>";
+#  - the packaging checks of tests/install/check-install.sh (make install
+#    into a staging tree, pkg-config builds, man pages, make uninstall,
+#    dkms add/build/remove), against the stock kernel's headers: "host/
+#    install: <description>".
 
-HOST_TEST_TIMEOUT=300	# s; they take well under a second
+HOST_TEST_TIMEOUT=300	# s; the unit tests take well under a second
+# s; about 10 s warm: make install builds rtsync.ko, then dkms builds it again
+INSTALL_TEST_TIMEOUT=600
+
+# host_step NAME LIMIT CMD...: run CMD with a time limit, its output framed
+# like a guest's results port (### begin/end), so tap-verdict.awk judges it
+# the same way: no plan, a plan the count misses, or a non-zero exit with no
+# failed check (a build error) is a failed test too.
+host_step() {
+	local name=$1 limit=$2 started=$SECONDS code=0
+	shift 2
+
+	echo "### begin $name"
+	# TERM first, so check-install.sh's cleanup (dkms remove) still runs.
+	timeout -k 30 "$limit" "$@" </dev/null 2>&1 || code=$?
+	# timeout's 124 is reported like a guest's kill at the limit.
+	[ "$code" -ne 124 ] || code=137
+	echo "### end $name exit=$code seconds=$(elapsed_since "$started") limit=$limit"
+}
 
 # host_tests: build and run them; the results are in the tally.
 host_tests() {
-	local dir=$RUN_DIR/host started=$SECONDS code=0
+	local dir=$RUN_DIR/host started=$SECONDS abi
 
-	say "running librtsync's unit tests on this machine (make -C userspace/lib check) ..."
 	mkdir -p "$dir"
-	# Framed like a guest's results port, so tap-verdict.awk judges it
-	# the same way: no plan, a plan the count misses, or a non-zero exit
-	# with no failed check (a build error) is a failed test too.
+	abi=$(stock_abi)
 	{
-		echo "### begin librtsync"
-		timeout -s KILL "$HOST_TEST_TIMEOUT" \
-			make -s --no-print-directory -C "$TOP/userspace/lib" check \
-			</dev/null 2>&1 || code=$?
-		echo "### end librtsync exit=$code seconds=$(elapsed_since "$started") limit=$HOST_TEST_TIMEOUT"
+		say "running librtsync's unit tests on this machine (make -C userspace/lib check) ..." >&2
+		host_step librtsync "$HOST_TEST_TIMEOUT" \
+			make -s --no-print-directory -C "$TOP/userspace/lib" check
+		say "checking make install, pkg-config, man pages and dkms (tests/install/check-install.sh, kernel ${abi:-?}) ..." >&2
+		host_step install "$INSTALL_TEST_TIMEOUT" \
+			env KDIR="/usr/src/linux-headers-$abi" "$TOP/tests/install/check-install.sh"
 	} >"$dir/results.log"
 	if ! record_verdict < <(awk -v label=host -f "$VM_LIB/tap-verdict.awk" "$dir/results.log"); then
 		echo "    log: $dir/results.log"
 	fi
+	say "host tests finished in $(elapsed_since "$started") s"
 }
