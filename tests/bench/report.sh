@@ -44,6 +44,8 @@ function human(v, unit) {
 		if (v >= 1e3) return sprintf("%.2f µs", v / 1e3)
 		return sprintf("%.0f ns", v)
 	}
+	# Small fractional counts (context switches per waiter) keep their decimal.
+	if (v < 100 && v != int(v)) return sprintf("%.1f %s", v, unit)
 	return sprintf("%.0f %s", v, unit)
 }
 # verdict(ratio, target): PASS, MISS, or "" when the row has no target.
