@@ -49,13 +49,15 @@ run rtsyncctl create mutex "$MUTEX"
 run rtsyncctl create sem "$SEM" --value 0 --max 8
 run rtsyncctl list
 run rtsyncctl list --json
-[ "$(column "$MUTEX" 1)" = mutex ] && [ "$(column "$SEM" 1)" = sem ] ||
+if [ "$(column "$MUTEX" 1)" != mutex ] || [ "$(column "$SEM" 1)" != sem ]; then
 	fail "/proc/rtsync does not list both objects"
+fi
 
 echo
 echo "-- A mutex held: 'rtsyncctl lock NAME -- CMD' runs CMD holding it."
 echo "   The tid column names the holder; a second locker is a waiter."
 mkfifo /tmp/release
+# shellcheck disable=SC2016 # $0 is the inner shell's
 rtsyncctl lock "$MUTEX" -- sh -c 'echo "   first locker: holding $0"; read -r x </tmp/release' "$MUTEX" &
 holder=$!
 wait_for "$MUTEX" 7 "$holder"
@@ -82,8 +84,9 @@ wait "$sleeper" || fail "the sleeping 'rtsyncctl wait' exited $?"
 echo "   the sleeper took the unit and exited 0"
 run rtsyncctl post "$SEM" 3
 run rtsyncctl wait "$SEM"
-[ "$(column "$SEM" 10)" = 2 ] && [ "$(column "$SEM" 12)" = 0 ] ||
+if [ "$(column "$SEM" 10)" != 2 ] || [ "$(column "$SEM" 12)" != 0 ]; then
 	fail "$SEM has value '$(column "$SEM" 10)' and '$(column "$SEM" 12)' waiters, not 2 and 0"
+fi
 run rtsyncctl info "$SEM"
 
 echo

@@ -1,32 +1,48 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 #
 # A guest that runs Python: the rtsync binding (userspace/python) built with
-# pip in a venv on the host, then the host's python3.11, the shared
-# libraries it and its extension modules load (from ldd) and its standard
-# library staged into a tree that rtsync_pass copies into the initramfs
-# (--file TREE /). The binding's tests run in the guest as the plan step
-# python_rtsync. Sourced after lib.sh by python.sh.
+# pip in a venv of Debian's /usr/bin/python3 on the host (not whichever
+# python3 comes first in PATH), then that python3.11, the shared libraries
+# it and its extension modules load (from ldd) and its standard library
+# staged into a tree that rtsync_pass copies into the initramfs (--file
+# TREE /). The binding's tests run in the guest as the plan step
+# python_rtsync. deps.sh installs python3-dev, python3-setuptools,
+# python3-venv, python3-pip and rsync. Sourced after lib.sh by python.sh
+# and check.sh; python_pass is the whole pass.
 
-PY_VERSION=3.11
-PY_HOST_PACKAGES=(python3-dev python3-setuptools python3-venv python3-pip rsync)
+PY_VERSION=3.11		# Debian 12's
+PY_PYTHON=/usr/bin/python$PY_VERSION
 PY_VENV=$RTSYNC_CACHE/python-venv
 PY_SRC=$TOP/userspace/python
 # Parts of the standard library no test imports: left out of the guest.
 PY_STDLIB_SKIP=(test idlelib tkinter turtledemo ensurepip lib2to3 pydoc_data
 	"config-$PY_VERSION-*" distutils/tests unittest/test sqlite3/test)
 
-# pyguest_deps: Debian's python3-dev, setuptools, venv and pip.
-pyguest_deps() {
-	local missing=() pkg
+# python_pass [KERNEL]: build the binding, boot KERNEL (default stock) with
+# it and Python, run its tests; each TAP check is one test of the tally,
+# "python/python_rtsync: <description>", plus "python/build: ..." and
+# "python/insmod: ...". Returns 0 unless the harness itself broke.
+python_pass() {
+	local kernel=${1:-stock} started=$SECONDS tree=$RUN_DIR/python-tree
+	local log=$RUN_DIR/build-python.log
 
-	for pkg in "${PY_HOST_PACKAGES[@]}"; do
-		[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] ||
-			missing+=("$pkg")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	say "installing ${missing[*]} ..."
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get -y -q update </dev/null &&
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get -y -q install "${missing[@]}" </dev/null
+	say "building the Python binding with $PY_PYTHON (pip install into $PY_VENV) ..."
+	# Two runs at once share the venv: one builds and stages at a time.
+	exec 8>"$PY_VENV.lock"
+	flock 8
+	if ! pyguest_build "$log"; then
+		exec 8>&-
+		record FAIL "python/build: pip install userspace/python"
+		show_tail "$log"
+		return 0
+	fi
+	record PASS "python/build: pip install userspace/python"
+	pyguest_stage "$tree"
+	exec 8>&-
+	rtsync_pass --label python --no-programs --file "$tree" / \
+		--before "test python_rtsync" "$kernel"
+	rm -rf "$tree"
+	say "Python pass finished in $(elapsed_since "$started") s"
 }
 
 # pyguest_build LOG: librtsync.a and `pip install` of the binding into
@@ -35,10 +51,15 @@ pyguest_deps() {
 pyguest_build() {
 	local log=$1
 
+	# A venv made by another interpreter, or a broken one, is made again.
+	if ! grep -qx "executable = $PY_PYTHON" "$PY_VENV/pyvenv.cfg" 2>/dev/null ||
+		[ ! -x "$PY_VENV/bin/pip" ]; then
+		rm -rf "$PY_VENV"
+	fi
 	{
 		make -C "$TOP" lib &&
 			{ [ -x "$PY_VENV/bin/pip" ] ||
-				/usr/bin/python3 -m venv --system-site-packages "$PY_VENV"; } &&
+				"$PY_PYTHON" -m venv --system-site-packages "$PY_VENV"; } &&
 			"$PY_VENV/bin/pip" install --no-build-isolation --no-deps \
 				--force-reinstall --no-index "$PY_SRC" &&
 			(cd / && "$PY_VENV/bin/python" -c 'import rtsync; rtsync.Lock')
@@ -72,7 +93,7 @@ pyguest_stage() {
 	rm -rf "$tree"
 	mkdir -p "$tree/usr/bin" "$tree/usr/lib/python3/dist-packages" \
 		"$tree/rtsync/tests" "$tree/rtsync/python"
-	python=$(readlink -f "/usr/bin/python$PY_VERSION")
+	python=$(readlink -f "$PY_PYTHON")
 	cp "$python" "$tree/usr/bin/python$PY_VERSION"
 	ln -s "python$PY_VERSION" "$tree/usr/bin/python3"
 	for skip in "${PY_STDLIB_SKIP[@]}"; do
