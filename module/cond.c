@@ -177,11 +177,22 @@ static int rtsync_cond_fill_info(struct rtsync_object *obj, void *data)
 	return 0;
 }
 
-long rtsync_cond_ioctl(struct rtsync_object *obj, unsigned int cmd,
-		       void __user *argp)
+/* Out of line: its buffer is not zeroed on the stack of every call. */
+static noinline long rtsync_cond_ioctl_info(struct rtsync_object *obj,
+					    void __user *argp)
 {
-	struct rtsync_cond *c = &obj->cond;
 	struct rtsync_cond_info info;
+
+	return rtsync_ioctl_info(obj, argp, &info, sizeof(info),
+				 rtsync_cond_fill_info);
+}
+
+long rtsync_cond_ioctl(struct file *file, unsigned int cmd,
+		       unsigned long arg)
+{
+	struct rtsync_object *obj = file->private_data;
+	void __user *argp = (void __user *)arg;
+	struct rtsync_cond *c = &obj->cond;
 
 	switch (cmd) {
 	case RTSYNC_IOC_COND_WAIT:
@@ -191,9 +202,8 @@ long rtsync_cond_ioctl(struct rtsync_object *obj, unsigned int cmd,
 	case RTSYNC_IOC_COND_BROADCAST:
 		return rtsync_cond_wake(c, U32_MAX);
 	case RTSYNC_IOC_COND_INFO:
-		return rtsync_ioctl_info(obj, argp, &info, sizeof(info),
-					 rtsync_cond_fill_info);
+		return rtsync_cond_ioctl_info(obj, argp);
 	default:
-		return -ENOTTY;
+		return rtsync_obj_ioctl_common(obj, cmd, argp);
 	}
 }

@@ -4,8 +4,9 @@
  *
  * This file: module init/exit, the misc device /dev/rtsync and its ioctls
  * (VERSION, OPEN, UNLINK, NOP), and the object file descriptors that OPEN
- * returns (anon inodes; their ioctls go to mutex.c, sem.c or cond.c by
- * type, except SETPERM, which is the registry's).
+ * returns (anon inodes with one file_operations per type: their ioctls go
+ * straight to mutex.c, sem.c or cond.c, which pass SETPERM and what they
+ * do not know to rtsync_obj_ioctl_common()).
  *
  * Every ioctl copies its arguments in, validates all of them, and only then
  * changes state, so bad input changes nothing.
@@ -97,7 +98,7 @@ static int rtsync_name_from_user(char *name, u64 uptr)
 	return rtsync_name_valid(name, len);
 }
 
-static const struct file_operations rtsync_obj_fops;
+static const struct file_operations rtsync_fops[];
 
 /**
  * rtsync_object_fdget - the rtsync object behind a file descriptor
@@ -110,44 +111,40 @@ static const struct file_operations rtsync_obj_fops;
  */
 struct rtsync_object *rtsync_object_fdget(int fd, struct fd *f)
 {
+	const struct file_operations *fops;
+
 	*f = fdget(fd);
 	if (!fd_file(*f))
 		return ERR_PTR(-EBADF);
-	if (fd_file(*f)->f_op != &rtsync_obj_fops) {
+	fops = fd_file(*f)->f_op;
+	if (fops != &rtsync_fops[RTSYNC_TYPE_MUTEX] &&
+	    fops != &rtsync_fops[RTSYNC_TYPE_SEM] &&
+	    fops != &rtsync_fops[RTSYNC_TYPE_COND]) {
 		fdput(*f);
 		return ERR_PTR(-EINVAL);
 	}
 	return fd_file(*f)->private_data;
 }
 
-static long rtsync_obj_ioctl(struct file *file, unsigned int cmd,
-			     unsigned long arg)
+/**
+ * rtsync_obj_ioctl_common - an ioctl a type's own ioctl does not handle
+ * @obj:  the object
+ * @cmd:  the command
+ * @argp: its argument
+ *
+ * SETPERM, for every type; EINVAL for an rtsync ioctl meant for another
+ * type (as in ntsync); ENOTTY for anything else.
+ */
+long rtsync_obj_ioctl_common(struct rtsync_object *obj, unsigned int cmd,
+			     void __user *argp)
 {
-	struct rtsync_object *obj = file->private_data;
-	void __user *argp = (void __user *)arg;
 	struct rtsync_setperm_args perm;
-	long ret;
 
-	if (cmd == RTSYNC_IOC_SETPERM) {
+	switch (cmd) {
+	case RTSYNC_IOC_SETPERM:
 		if (copy_from_user(&perm, argp, sizeof(perm)))
 			return -EFAULT;
 		return rtsync_registry_setperm(obj, &perm);
-	}
-	switch (obj->type) {
-	case RTSYNC_TYPE_MUTEX:
-		ret = rtsync_mutex_ioctl(obj, cmd, argp);
-		break;
-	case RTSYNC_TYPE_SEM:
-		ret = rtsync_sem_ioctl(obj, cmd, argp);
-		break;
-	default:
-		ret = rtsync_cond_ioctl(obj, cmd, argp);
-		break;
-	}
-	if (ret != -ENOTTY)
-		return ret;
-	/* An rtsync ioctl meant for another type is EINVAL, as in ntsync. */
-	switch (cmd) {
 	case RTSYNC_IOC_MUTEX_LOCK:
 	case RTSYNC_IOC_MUTEX_TRYLOCK:
 	case RTSYNC_IOC_MUTEX_UNLOCK:
@@ -167,13 +164,17 @@ static long rtsync_obj_ioctl(struct file *file, unsigned int cmd,
 	}
 }
 
-static __poll_t rtsync_obj_poll(struct file *file, poll_table *wait)
+static __poll_t rtsync_sem_file_poll(struct file *file, poll_table *wait)
 {
 	struct rtsync_object *obj = file->private_data;
 
-	if (obj->type != RTSYNC_TYPE_SEM)
-		return 0;
 	return rtsync_sem_poll(&obj->sem, file, wait);
+}
+
+/* Mutexes and condition variables are never ready for poll(). */
+static __poll_t rtsync_obj_nopoll(struct file *file, poll_table *wait)
+{
+	return 0;
 }
 
 static int rtsync_obj_release(struct inode *inode, struct file *file)
@@ -183,12 +184,33 @@ static int rtsync_obj_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static const struct file_operations rtsync_obj_fops = {
-	.owner		= THIS_MODULE,
-	.release	= rtsync_obj_release,
-	.unlocked_ioctl	= rtsync_obj_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
-	.poll		= rtsync_obj_poll,
+/*
+ * One file_operations per type, so that an ioctl goes straight to its
+ * type's handler (one call less on every LOCK and UNLOCK); only a
+ * semaphore is ever ready for poll().
+ */
+static const struct file_operations rtsync_fops[] = {
+	[RTSYNC_TYPE_MUTEX] = {
+		.owner		= THIS_MODULE,
+		.release	= rtsync_obj_release,
+		.unlocked_ioctl	= rtsync_mutex_ioctl,
+		.compat_ioctl	= compat_ptr_ioctl,
+		.poll		= rtsync_obj_nopoll,
+	},
+	[RTSYNC_TYPE_SEM] = {
+		.owner		= THIS_MODULE,
+		.release	= rtsync_obj_release,
+		.unlocked_ioctl	= rtsync_sem_ioctl,
+		.compat_ioctl	= compat_ptr_ioctl,
+		.poll		= rtsync_sem_file_poll,
+	},
+	[RTSYNC_TYPE_COND] = {
+		.owner		= THIS_MODULE,
+		.release	= rtsync_obj_release,
+		.unlocked_ioctl	= rtsync_cond_ioctl,
+		.compat_ioctl	= compat_ptr_ioctl,
+		.poll		= rtsync_obj_nopoll,
+	},
 };
 
 /* Names of the object files, as /proc/PID/fd shows them. */
@@ -260,7 +282,8 @@ static long rtsync_ioctl_open(void __user *argp)
 		goto err_fd;
 	}
 	file = anon_inode_getfile(rtsync_type_names[args.type],
-				  &rtsync_obj_fops, obj, O_RDWR | O_CLOEXEC);
+				  &rtsync_fops[args.type], obj,
+				  O_RDWR | O_CLOEXEC);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
 		if (created)

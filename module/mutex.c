@@ -14,9 +14,12 @@
  * released ("user space holds it now"); before unlocking it is re-acquired
  * as a trylock, which adds no dependency.
  *
- * Uncontended LOCK: a record lookup, rt_mutex_trylock(), and the owner
- * fields; no lock of rtsync's own. UNLOCK: a comparison with current and
- * rt_mutex_unlock().
+ * The owner is the rt_mutex's owner (rtsync_mutex_owner()): no copy of it
+ * is kept, so none can disagree with the rt_mutex.
+ *
+ * Uncontended LOCK: a record lookup, rt_mutex_trylock(), an object
+ * reference and the held-list entry; no lock of rtsync's own. UNLOCK: a
+ * comparison with current and rt_mutex_unlock().
  */
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
@@ -27,7 +30,7 @@
 void rtsync_mutex_init(struct rtsync_mutex *m, u32 flags)
 {
 	rt_mutex_init(&m->rtm);
-	INIT_LIST_HEAD(&m->held_node);
+	INIT_HLIST_NODE(&m->held_node);
 	atomic_set(&m->waiters, 0);
 	m->recursive = flags & RTSYNC_MUTEX_RECURSIVE;
 	m->state = RTSYNC_MUTEX_NORMAL;
@@ -35,29 +38,21 @@ void rtsync_mutex_init(struct rtsync_mutex *m, u32 flags)
 
 static bool rtsync_mutex_is_owner(struct rtsync_mutex *m)
 {
-	return READ_ONCE(m->owner_task) == current;
+	return rtsync_mutex_owner(m) == current;
 }
 
 /*
  * Give up m->rtm, which the owner (current, or a dying current in the exit
  * probe) holds. May run with preemption disabled: nothing here sleeps.
  */
-static void rtsync_mutex_release(struct rtsync_mutex *m)
+static __always_inline void rtsync_mutex_release(struct rtsync_mutex *m)
 {
 	struct rtsync_object *obj = rtsync_mutex_object(m);
-	struct rtsync_thread *self = m->owner;
 
-	list_del_init(&m->held_node);
+	hlist_del_init(&m->held_node);
 	m->recursion = 0;
 	mutex_acquire(&m->rtm.dep_map, 0, 1, _THIS_IP_);
 	rt_mutex_unlock(&m->rtm);
-	/*
-	 * Only now report it free, so that whoever sees no owner (INFO) can
-	 * take it at once; a thread that took it in between has already
-	 * written itself in, and the compare keeps that.
-	 */
-	cmpxchg(&m->owner_task, current, NULL);
-	cmpxchg(&m->owner, self, NULL);
 	/* The reference that pinned the object while it was held. */
 	rtsync_object_put(obj);
 }
@@ -67,12 +62,13 @@ static void rtsync_mutex_release(struct rtsync_mutex *m)
  * acquisition and apply the robust state.
  * Return: 0, -EOWNERDEAD (acquired), -ENOTRECOVERABLE (released again).
  */
-static int rtsync_mutex_acquired(struct rtsync_thread *self,
-				 struct rtsync_mutex *m)
+static __always_inline int rtsync_mutex_acquired(struct rtsync_thread *self,
+						 struct rtsync_mutex *m)
 {
 	mutex_release(&m->rtm.dep_map, _THIS_IP_);
 	rtsync_object_get(rtsync_mutex_object(m));
-	rtsync_thread_hold(self, m);
+	/* Only the thread itself (or its exit probe) touches its list. */
+	hlist_add_head(&m->held_node, &self->held);
 	m->recursion = 1;
 
 	switch (m->state) {
@@ -107,20 +103,6 @@ static int rtsync_mutex_precheck(struct rtsync_mutex *m)
 	return 1;
 }
 
-/* Take m->rtm without sleeping. Return: 1 if taken. */
-static int rtsync_mutex_fastlock(struct rtsync_thread *self,
-				 struct rtsync_mutex *m)
-{
-	if (!rt_mutex_trylock(&m->rtm))
-		return 0;
-	/* Not blocked on anything, so no cycle can go through us: no
-	 * chain lock needed to publish the ownership (see owner.c).
-	 */
-	WRITE_ONCE(m->owner_task, current);
-	WRITE_ONCE(m->owner, self);
-	return 1;
-}
-
 /**
  * rtsync_mutex_trylock - take @m if it is free
  * @m: the mutex
@@ -139,36 +121,22 @@ int rtsync_mutex_trylock(struct rtsync_mutex *m)
 	self = rtsync_thread_current(true);
 	if (!self)
 		return -ENOMEM;
-	if (!rtsync_mutex_fastlock(self, m))
+	if (!rt_mutex_trylock(&m->rtm))
 		return -EBUSY;
 	return rtsync_mutex_acquired(self, m);
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_mutex_trylock);
 
-/*
- * Take @m, sleeping if needed: interruptibly for LOCK, or only killably to
- * take it back after a condition-variable wait (which must return holding
- * it and so must ignore ordinary signals and the timeout's wake-up).
- */
-static int rtsync_mutex_lock_common(struct rtsync_mutex *m,
-				    const struct rtsync_deadline *deadline,
-				    bool interruptible)
+/* The contended part of rtsync_mutex_lock_common(): sleep on m->rtm. */
+static noinline int rtsync_mutex_lock_slow(struct rtsync_thread *self,
+					   struct rtsync_mutex *m,
+					   const struct rtsync_deadline *deadline,
+					   bool interruptible)
 {
 	struct rtsync_timeout *timeout = NULL;
-	struct rtsync_thread *self;
 	bool timed_out = false;
 	int ret;
 
-	ret = rtsync_mutex_precheck(m);
-	if (ret <= 0)
-		return ret;
-	self = rtsync_thread_current(true);
-	if (!self)
-		return -ENOMEM;
-	if (rtsync_mutex_fastlock(self, m))
-		return rtsync_mutex_acquired(self, m);
-
-	/* Contended. */
 	if (deadline) {
 		timeout = rtsync_timeout_start(deadline);
 		if (IS_ERR(timeout))
@@ -182,7 +150,7 @@ static int rtsync_mutex_lock_common(struct rtsync_mutex *m,
 		else
 			ret = rt_mutex_lock_killable(&m->rtm);
 		atomic_dec(&m->waiters);
-		rtsync_thread_unblock(self, ret ? NULL : m);
+		rtsync_thread_unblock(self);
 	}
 	if (timeout)
 		timed_out = rtsync_timeout_stop(timeout);
@@ -191,6 +159,32 @@ static int rtsync_mutex_lock_common(struct rtsync_mutex *m,
 	if (ret)
 		return ret;
 	return rtsync_mutex_acquired(self, m);
+}
+
+/*
+ * Take @m, sleeping if needed: interruptibly for LOCK, or only killably to
+ * take it back after a condition-variable wait (which must return holding
+ * it and so must ignore ordinary signals and the timeout's wake-up).
+ * Inline, so that an uncontended LOCK makes no call of rtsync's own beyond
+ * the record lookup.
+ */
+static __always_inline int
+rtsync_mutex_lock_common(struct rtsync_mutex *m,
+			 const struct rtsync_deadline *deadline,
+			 bool interruptible)
+{
+	struct rtsync_thread *self;
+	int ret;
+
+	ret = rtsync_mutex_precheck(m);
+	if (ret <= 0)
+		return ret;
+	self = rtsync_thread_current(true);
+	if (!self)
+		return -ENOMEM;
+	if (rt_mutex_trylock(&m->rtm))
+		return rtsync_mutex_acquired(self, m);
+	return rtsync_mutex_lock_slow(self, m, deadline, interruptible);
 }
 
 /**
@@ -222,13 +216,7 @@ int rtsync_mutex_relock(struct rtsync_mutex *m)
 	return rtsync_mutex_lock_common(m, NULL, false);
 }
 
-/**
- * rtsync_mutex_unlock - release one level of @m
- * @m: the mutex
- *
- * Return: 0, -EPERM (caller is not the owner; nothing changes).
- */
-int rtsync_mutex_unlock(struct rtsync_mutex *m)
+static __always_inline int __rtsync_mutex_unlock(struct rtsync_mutex *m)
 {
 	if (!rtsync_mutex_is_owner(m))
 		return -EPERM;
@@ -241,6 +229,17 @@ int rtsync_mutex_unlock(struct rtsync_mutex *m)
 		WRITE_ONCE(m->state, RTSYNC_MUTEX_NOTRECOVERABLE);
 	rtsync_mutex_release(m);
 	return 0;
+}
+
+/**
+ * rtsync_mutex_unlock - release one level of @m
+ * @m: the mutex
+ *
+ * Return: 0, -EPERM (caller is not the owner; nothing changes).
+ */
+int rtsync_mutex_unlock(struct rtsync_mutex *m)
+{
+	return __rtsync_mutex_unlock(m);
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_mutex_unlock);
 
@@ -297,7 +296,7 @@ void rtsync_mutex_get_info(struct rtsync_mutex *m,
 	struct task_struct *owner;
 
 	rcu_read_lock();
-	owner = READ_ONCE(m->owner_task);
+	owner = rtsync_mutex_owner(m);
 	if (owner) {
 		info->owner_tid = task_pid_vnr(owner);
 		info->owner_pid = task_tgid_vnr(owner);
@@ -336,7 +335,8 @@ static long rtsync_mutex_ioctl_lock(struct rtsync_mutex *m, void __user *argp)
 	ret = rtsync_wait_args_from_user(argp, &deadline);
 	if (ret < 0)
 		return ret;
-	return rtsync_mutex_lock(m, ret ? &deadline : NULL);
+	/* Inline, as UNLOCK below: no call of rtsync's own when uncontended. */
+	return rtsync_mutex_lock_common(m, ret ? &deadline : NULL, true);
 }
 
 static int rtsync_mutex_fill_info(struct rtsync_object *obj, void *info)
@@ -345,11 +345,22 @@ static int rtsync_mutex_fill_info(struct rtsync_object *obj, void *info)
 	return 0;
 }
 
-long rtsync_mutex_ioctl(struct rtsync_object *obj, unsigned int cmd,
-			void __user *argp)
+/* Out of line: its buffer is not zeroed on the stack of every LOCK. */
+static noinline long rtsync_mutex_ioctl_info(struct rtsync_object *obj,
+					     void __user *argp)
 {
-	struct rtsync_mutex *m = &obj->mutex;
 	struct rtsync_mutex_info info;
+
+	return rtsync_ioctl_info(obj, argp, &info, sizeof(info),
+				 rtsync_mutex_fill_info);
+}
+
+long rtsync_mutex_ioctl(struct file *file, unsigned int cmd,
+			unsigned long arg)
+{
+	struct rtsync_object *obj = file->private_data;
+	void __user *argp = (void __user *)arg;
+	struct rtsync_mutex *m = &obj->mutex;
 
 	switch (cmd) {
 	case RTSYNC_IOC_MUTEX_LOCK:
@@ -357,13 +368,12 @@ long rtsync_mutex_ioctl(struct rtsync_object *obj, unsigned int cmd,
 	case RTSYNC_IOC_MUTEX_TRYLOCK:
 		return rtsync_mutex_trylock(m);
 	case RTSYNC_IOC_MUTEX_UNLOCK:
-		return rtsync_mutex_unlock(m);
+		return __rtsync_mutex_unlock(m);
 	case RTSYNC_IOC_MUTEX_CONSISTENT:
 		return rtsync_mutex_consistent(m);
 	case RTSYNC_IOC_MUTEX_INFO:
-		return rtsync_ioctl_info(obj, argp, &info, sizeof(info),
-					 rtsync_mutex_fill_info);
+		return rtsync_mutex_ioctl_info(obj, argp);
 	default:
-		return -ENOTTY;
+		return rtsync_obj_ioctl_common(obj, cmd, argp);
 	}
 }

@@ -19,11 +19,12 @@
  * walk reaches itself, sleeping would close a cycle and LOCK returns
  * EDEADLK. The walk and the write of "I am blocked on M" happen under
  * rtsync_chain_lock, so of two threads closing one cycle at the same moment
- * the second sees the first's record. A thread that acquires a mutex
+ * the second sees the first's record. Owners are the rt_mutexes' owners,
+ * which change without the chain lock: a thread that acquires a mutex
  * without sleeping is not blocked on anything, so it cannot be part of a
- * cycle at that moment and the fast path needs no chain lock; a thread that
- * slept records its ownership and drops its blocked-on entry in one step
- * under the lock. Only the contended path takes rtsync_chain_lock.
+ * cycle at that moment; a thread that slept on M owns M before it drops
+ * its blocked-on entry, and the walk treats "owner blocked on the mutex it
+ * owns" as running. Only the contended path takes rtsync_chain_lock.
  */
 #include <linux/hash.h>
 #include <linux/rculist.h>
@@ -33,33 +34,11 @@
 #include "compat.h"
 #include "rtsync.h"
 
-/**
- * struct rtsync_thread - rtsync's record of one thread
- * @task:       the thread; the hash key.
- * @node:       entry in its rtsync_thread_hash bucket (RCU).
- * @held:       rtsync_mutex.held_node of every mutex it holds. Only the
- *              thread itself (or its exit/exec probe) touches this list.
- * @blocked_on: the mutex it sleeps on in LOCK, or NULL. rtsync_chain_lock.
- * @rcu:        the record is freed after a grace period: deadlock walks
- *              may still be reading it.
- */
-struct rtsync_thread {
-	struct task_struct *task;
-	struct hlist_node node;
-	struct list_head held;
-	struct rtsync_mutex *blocked_on;
-	struct rcu_head rcu;
-};
-
-#define RTSYNC_THREAD_HASH_BITS 10
-
 /* Bucket locks are raw: the exit probe runs with preemption disabled,
  * where a spinlock_t would sleep on PREEMPT_RT.
  */
-static struct rtsync_thread_bucket {
-	raw_spinlock_t lock;
-	struct hlist_head head;
-} rtsync_thread_hash[1 << RTSYNC_THREAD_HASH_BITS];
+struct rtsync_thread_bucket rtsync_thread_hash[1 << RTSYNC_THREAD_HASH_BITS];
+EXPORT_SYMBOL_IF_KUNIT(rtsync_thread_hash);
 
 /* Records in the hash; lets the exit probe return at once when zero. */
 static atomic_t rtsync_nr_threads = ATOMIC_INIT(0);
@@ -70,46 +49,21 @@ static DEFINE_RAW_SPINLOCK(rtsync_chain_lock);
 /* rt_mutex's own bound on PI chain walks; a longer chain is refused. */
 #define RTSYNC_MAX_CHAIN 1024
 
-static struct rtsync_thread_bucket *rtsync_bucket(struct task_struct *task)
-{
-	return &rtsync_thread_hash[hash_ptr(task, RTSYNC_THREAD_HASH_BITS)];
-}
-
-static struct rtsync_thread *rtsync_thread_find(struct task_struct *task)
-{
-	struct rtsync_thread_bucket *b = rtsync_bucket(task);
-	struct rtsync_thread *t;
-
-	hlist_for_each_entry_rcu(t, &b->head, node)
-		if (t->task == task)
-			return t;
-	return NULL;
-}
-
 /**
- * rtsync_thread_current - the calling thread's record
- * @create: make one if it has none (may sleep)
+ * rtsync_thread_create - give the calling thread a record
  *
- * The record stays until the thread exits. Return: the record, or NULL
- * (none and !@create, or out of memory).
+ * Called by rtsync_thread_current() when it has none. May sleep.
+ * Return: the record, or NULL (out of memory).
  */
-struct rtsync_thread *rtsync_thread_current(bool create)
+struct rtsync_thread *rtsync_thread_create(void)
 {
 	struct rtsync_thread_bucket *b;
 	struct rtsync_thread *t;
-
-	rcu_read_lock();
-	t = rtsync_thread_find(current);
-	rcu_read_unlock();
-	/* Only current adds or removes its own record: t stays valid. */
-	if (t || !create)
-		return t;
 
 	t = kzalloc(sizeof(*t), GFP_KERNEL);
 	if (!t)
 		return NULL;
 	t->task = current;
-	INIT_LIST_HEAD(&t->held);
 	b = rtsync_bucket(current);
 	raw_spin_lock(&b->lock);
 	hlist_add_head_rcu(&t->node, &b->head);
@@ -117,13 +71,7 @@ struct rtsync_thread *rtsync_thread_current(bool create)
 	atomic_inc(&rtsync_nr_threads);
 	return t;
 }
-EXPORT_SYMBOL_IF_KUNIT(rtsync_thread_current);
-
-/* Record that the calling thread now owns @m (it holds m->rtm). */
-void rtsync_thread_hold(struct rtsync_thread *self, struct rtsync_mutex *m)
-{
-	list_add(&m->held_node, &self->held);
-}
+EXPORT_SYMBOL_IF_KUNIT(rtsync_thread_create);
 
 /**
  * rtsync_thread_block_on - record that the caller is about to sleep on @m
@@ -136,20 +84,26 @@ void rtsync_thread_hold(struct rtsync_thread *self, struct rtsync_mutex *m)
 int rtsync_thread_block_on(struct rtsync_thread *self, struct rtsync_mutex *m)
 {
 	struct rtsync_mutex *next = m;
-	struct rtsync_thread *owner;
+	struct rtsync_thread *rec;
+	struct task_struct *owner;
 	int depth, ret = 0;
 
 	raw_spin_lock(&rtsync_chain_lock);
 	rcu_read_lock();
 	for (depth = 0; next; depth++) {
-		owner = READ_ONCE(next->owner);
+		owner = rtsync_mutex_owner(next);
 		if (!owner)
 			break;
-		if (owner == self || depth >= RTSYNC_MAX_CHAIN) {
+		if (owner == current || depth >= RTSYNC_MAX_CHAIN) {
 			ret = -EDEADLK;
 			break;
 		}
-		next = owner->blocked_on;
+		/* Every owner has a record: it made one before locking. */
+		rec = rtsync_thread_find(owner);
+		/* Woke up owning what it slept on: it is not blocked. */
+		if (!rec || rec->blocked_on == next)
+			break;
+		next = rec->blocked_on;
 	}
 	rcu_read_unlock();
 	if (!ret)
@@ -161,30 +115,24 @@ EXPORT_SYMBOL_IF_KUNIT(rtsync_thread_block_on);
 
 /**
  * rtsync_thread_unblock - the caller stopped sleeping on a mutex
- * @self:     the caller's record
- * @acquired: the mutex it now owns, or NULL (timeout, signal)
+ * @self: the caller's record
  *
- * Ownership is published in the same step, so no walk ever sees the
- * caller both owning a mutex and blocked on it.
+ * It now owns that mutex, or gave up (timeout, signal).
  */
-void rtsync_thread_unblock(struct rtsync_thread *self,
-			   struct rtsync_mutex *acquired)
+void rtsync_thread_unblock(struct rtsync_thread *self)
 {
 	raw_spin_lock(&rtsync_chain_lock);
 	self->blocked_on = NULL;
-	if (acquired) {
-		WRITE_ONCE(acquired->owner_task, current);
-		WRITE_ONCE(acquired->owner, self);
-	}
 	raw_spin_unlock(&rtsync_chain_lock);
 }
 
 /* Release everything @t holds, on behalf of its dead (or exec'd) thread. */
 static void rtsync_thread_release_all(struct rtsync_thread *t)
 {
-	struct rtsync_mutex *m, *tmp;
+	struct rtsync_mutex *m;
+	struct hlist_node *tmp;
 
-	list_for_each_entry_safe(m, tmp, &t->held, held_node)
+	hlist_for_each_entry_safe(m, tmp, &t->held, held_node)
 		rtsync_mutex_owner_died(m);
 }
 

@@ -26,6 +26,7 @@
 #include <linux/fs_struct.h>
 #include <linux/hashtable.h>
 #include <linux/jhash.h>
+#include <linux/llist.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -67,6 +68,8 @@ static LIST_HEAD(rtsync_linked_objects);
 static DEFINE_HASHTABLE(rtsync_users, 6);
 static unsigned int rtsync_nr_objects;
 static struct workqueue_struct *rtsync_free_wq;
+/* Objects whose last reference is gone, for rtsync_free_work to free. */
+static LLIST_HEAD(rtsync_free_list);
 
 struct rtsync_name_key {
 	const char *name;
@@ -172,11 +175,8 @@ static int rtsync_may_change(const struct rtsync_object *obj)
 	return -EPERM;
 }
 
-static void rtsync_object_free_work(struct work_struct *work)
+static void rtsync_object_free(struct rtsync_object *obj)
 {
-	struct rtsync_object *obj =
-		container_of(work, struct rtsync_object, free_work);
-
 	mutex_lock(&rtsync_registry_lock);
 	if (!--obj->user->count) {
 		hash_del(&obj->user->node);
@@ -189,25 +189,27 @@ static void rtsync_object_free_work(struct work_struct *work)
 	module_put(THIS_MODULE);
 }
 
-static void rtsync_object_release(struct kref *ref)
+static void rtsync_free_objects(struct work_struct *work)
+{
+	struct llist_node *list = llist_del_all(&rtsync_free_list);
+	struct rtsync_object *obj, *tmp;
+
+	llist_for_each_entry_safe(obj, tmp, list, free_node)
+		rtsync_object_free(obj);
+}
+
+static DECLARE_WORK(rtsync_free_work, rtsync_free_objects);
+
+/* The last rtsync_object_put(): may run in atomic context. */
+void rtsync_object_release(struct kref *ref)
 {
 	struct rtsync_object *obj = container_of(ref, struct rtsync_object, ref);
 
-	queue_work(rtsync_free_wq, &obj->free_work);
+	/* Queued by whoever finds the list empty; the work takes them all. */
+	if (llist_add(&obj->free_node, &rtsync_free_list))
+		queue_work(rtsync_free_wq, &rtsync_free_work);
 }
-
-void rtsync_object_get(struct rtsync_object *obj)
-{
-	kref_get(&obj->ref);
-}
-EXPORT_SYMBOL_IF_KUNIT(rtsync_object_get);
-
-/* May be called in atomic context: the free is deferred. */
-void rtsync_object_put(struct rtsync_object *obj)
-{
-	kref_put(&obj->ref, rtsync_object_release);
-}
-EXPORT_SYMBOL_IF_KUNIT(rtsync_object_put);
+EXPORT_SYMBOL_IF_KUNIT(rtsync_object_release);
 
 static struct rtsync_object *rtsync_object_alloc(const char *name, u32 len,
 						 u32 type, umode_t mode,
@@ -225,7 +227,6 @@ static struct rtsync_object *rtsync_object_alloc(const char *name, u32 len,
 	obj->cgid = current_egid();
 	obj->gid = obj->cgid;
 	obj->mode = mode & ~current_umask() & 0777;
-	INIT_WORK(&obj->free_work, rtsync_object_free_work);
 	obj->name_len = len;
 	memcpy(obj->name, name, len);
 	switch (type) {

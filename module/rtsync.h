@@ -21,20 +21,40 @@
 #define RTSYNC_INTERNAL_H
 
 #include <linux/file.h>
+#include <linux/hash.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/poll.h>
+#include <linux/rculist.h>
 #include <linux/rhashtable-types.h>
 #include <linux/rtmutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uaccess.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <kunit/visibility.h>
 #include <linux/rtsync.h>
 
-struct rtsync_thread;
+/**
+ * struct rtsync_thread - rtsync's record of one thread (owner.c)
+ * @task:       the thread; the hash key.
+ * @node:       entry in its rtsync_thread_hash bucket (RCU).
+ * @held:       rtsync_mutex.held_node of every mutex it holds. Only the
+ *              thread itself (or its exit/exec probe) touches this list.
+ * @blocked_on: the mutex it sleeps on in LOCK, or NULL. rtsync_chain_lock.
+ * @rcu:        the record is freed after a grace period: deadlock walks
+ *              may still be reading it.
+ */
+struct rtsync_thread {
+	struct task_struct *task;
+	struct hlist_node node;
+	struct hlist_head held;
+	struct rtsync_mutex *blocked_on;
+	struct rcu_head rcu;
+};
 
 /* Robust state of a mutex; see rtsync_mutex.state. */
 enum rtsync_mutex_state {
@@ -46,18 +66,11 @@ enum rtsync_mutex_state {
 
 /**
  * struct rtsync_mutex - a PI mutex owned by a thread
- * @rtm:        wait queue and priority inheritance. Held by the owner thread
- *              across system calls; lockdep is told user space holds it.
- * @owner_task: the owning thread, or NULL. Set by the thread that takes
- *              @rtm; cleared by that thread (or its exit probe) with a
- *              compare-and-exchange right after it releases @rtm, which
- *              keeps a new owner's value. Read locklessly by others, who
- *              only compare it with current or read it under RCU
- *              (task_structs are RCU-freed).
- * @owner:      the owner's rtsync_thread record, or NULL. Same writers as
- *              @owner_task; the deadlock walk reads it under
- *              rtsync_chain_lock and RCU.
- * @held_node:  entry in @owner's list of held mutexes; only the owner
+ * @rtm:        wait queue, priority inheritance and the owner: the thread
+ *              that holds @rtm owns the mutex (rtsync_mutex_owner()). Held
+ *              by the owner across system calls; lockdep is told user
+ *              space holds it.
+ * @held_node:  entry in the owner's rtsync_thread.held list; only the owner
  *              touches it.
  * @recursion:  how many times the owner holds it. Owner only.
  * @state:      enum rtsync_mutex_state. Written only by the holder of @rtm,
@@ -67,9 +80,7 @@ enum rtsync_mutex_state {
  */
 struct rtsync_mutex {
 	struct rt_mutex rtm;
-	struct task_struct *owner_task;
-	struct rtsync_thread *owner;
-	struct list_head held_node;
+	struct hlist_node held_node;
 	unsigned int recursion;
 	unsigned int state;
 	atomic_t waiters;
@@ -157,7 +168,7 @@ struct rtsync_user;
  * @cuid, @cgid: creator; constant.
  * @uid, @gid, @mode: owner and permission bits. Registry lock.
  * @user:      per-user accounting entry of the creator. Registry lock.
- * @free_work: runs the deferred free after the last put.
+ * @free_node: entry in the list of objects to free after the last put.
  * @name_len:  length of @name without the NUL; constant.
  * @name:      NUL-terminated name; constant.
  */
@@ -173,7 +184,7 @@ struct rtsync_object {
 	kgid_t gid;
 	umode_t mode;
 	struct rtsync_user *user;
-	struct work_struct free_work;
+	struct llist_node free_node;
 	union {
 		struct rtsync_mutex mutex;
 		struct rtsync_sem sem;
@@ -210,8 +221,7 @@ int rtsync_registry_unlink(const char *name);
 int rtsync_registry_setperm(struct rtsync_object *obj,
 			    const struct rtsync_setperm_args *args);
 void rtsync_registry_unlink_object(struct rtsync_object *obj);
-void rtsync_object_get(struct rtsync_object *obj);
-void rtsync_object_put(struct rtsync_object *obj);
+void rtsync_object_release(struct kref *ref);
 unsigned int rtsync_object_count(void);
 void rtsync_registry_flush(void);
 struct list_head *rtsync_registry_seq_start(loff_t *pos);
@@ -224,11 +234,9 @@ int rtsync_procfs_init(void);
 void rtsync_procfs_exit(void);
 
 /* owner.c */
-struct rtsync_thread *rtsync_thread_current(bool create);
-void rtsync_thread_hold(struct rtsync_thread *self, struct rtsync_mutex *m);
+struct rtsync_thread *rtsync_thread_create(void);
 int rtsync_thread_block_on(struct rtsync_thread *self, struct rtsync_mutex *m);
-void rtsync_thread_unblock(struct rtsync_thread *self,
-			   struct rtsync_mutex *acquired);
+void rtsync_thread_unblock(struct rtsync_thread *self);
 int rtsync_owner_init(void);
 void rtsync_owner_exit(void);
 
@@ -244,8 +252,8 @@ int rtsync_mutex_relock(struct rtsync_mutex *m);
 void rtsync_mutex_owner_died(struct rtsync_mutex *m);
 void rtsync_mutex_get_info(struct rtsync_mutex *m,
 			   struct rtsync_mutex_info *info);
-long rtsync_mutex_ioctl(struct rtsync_object *obj, unsigned int cmd,
-			void __user *argp);
+long rtsync_mutex_ioctl(struct file *file, unsigned int cmd,
+			unsigned long arg);
 
 /* sem.c */
 void rtsync_sem_init(struct rtsync_sem *s, u32 value, u32 max);
@@ -254,8 +262,8 @@ int rtsync_sem_wait(struct rtsync_sem *s,
 int rtsync_sem_trywait(struct rtsync_sem *s);
 int rtsync_sem_post(struct rtsync_sem *s, u32 count, u32 *prev);
 void rtsync_sem_get_info(struct rtsync_sem *s, struct rtsync_sem_info *info);
-long rtsync_sem_ioctl(struct rtsync_object *obj, unsigned int cmd,
-		      void __user *argp);
+long rtsync_sem_ioctl(struct file *file, unsigned int cmd,
+		      unsigned long arg);
 __poll_t rtsync_sem_poll(struct rtsync_sem *s, struct file *file,
 			 poll_table *wait);
 
@@ -265,8 +273,8 @@ int rtsync_cond_wait(struct rtsync_cond *c, struct rtsync_mutex *m,
 		     const struct rtsync_deadline *deadline);
 u32 rtsync_cond_wake(struct rtsync_cond *c, u32 max);
 void rtsync_cond_get_info(struct rtsync_cond *c, struct rtsync_cond_info *info);
-long rtsync_cond_ioctl(struct rtsync_object *obj, unsigned int cmd,
-		       void __user *argp);
+long rtsync_cond_ioctl(struct file *file, unsigned int cmd,
+		       unsigned long arg);
 
 /* waitq.c */
 void rtsync_waitq_init(struct rtsync_waitq *q);
@@ -279,8 +287,6 @@ void rtsync_waitq_sleep(struct rtsync_waitq *q, struct rtsync_waiter *w, spinloc
 struct rtsync_timeout;
 int rtsync_deadline_from_user(const struct rtsync_wait_args *args,
 			      struct rtsync_deadline *deadline);
-int rtsync_wait_args_from_user(const void __user *argp,
-			       struct rtsync_deadline *deadline);
 struct rtsync_timeout *rtsync_timeout_start(const struct rtsync_deadline *d);
 bool rtsync_timeout_stop(struct rtsync_timeout *t);
 
@@ -294,6 +300,36 @@ long rtsync_ioctl_info(struct rtsync_object *obj, void __user *argp,
 		       void *info, size_t size,
 		       int (*fill)(struct rtsync_object *obj, void *info));
 struct rtsync_object *rtsync_object_fdget(int fd, struct fd *f);
+long rtsync_obj_ioctl_common(struct rtsync_object *obj, unsigned int cmd,
+			     void __user *argp);
+
+/*
+ * The thread that holds @m, or NULL: the owner of its rt_mutex, read as
+ * kernel/locking/rtmutex_common.h's rt_mutex_owner() does (bit 0 of the
+ * field flags waiters). Lockless; only compare the result with current,
+ * or dereference it under RCU (task_structs are RCU-freed). There is no
+ * second copy of the owner to keep in step: the rt_mutex changes hands
+ * in one atomic step, so what this returns is never stale in the other
+ * direction (free while the rt_mutex is still held).
+ */
+static inline struct task_struct *rtsync_mutex_owner(struct rtsync_mutex *m)
+{
+	unsigned long owner = (unsigned long)READ_ONCE(m->rtm.rtmutex.owner);
+
+	return (struct task_struct *)(owner & ~1UL);
+}
+
+/* Inline: LOCK and UNLOCK of a mutex take and drop a reference. */
+static inline void rtsync_object_get(struct rtsync_object *obj)
+{
+	kref_get(&obj->ref);
+}
+
+/* May be called in atomic context: the free is deferred. */
+static inline void rtsync_object_put(struct rtsync_object *obj)
+{
+	kref_put(&obj->ref, rtsync_object_release);
+}
 
 static inline struct rtsync_object *rtsync_mutex_object(struct rtsync_mutex *m)
 {
@@ -308,6 +344,94 @@ static inline struct rtsync_object *rtsync_sem_object(struct rtsync_sem *s)
 static inline struct rtsync_object *rtsync_cond_object(struct rtsync_cond *c)
 {
 	return container_of(c, struct rtsync_object, cond);
+}
+
+/*
+ * The thread records (owner.c), hashed by task_struct pointer. The lookup
+ * is inline because every LOCK makes it.
+ */
+#define RTSYNC_THREAD_HASH_BITS 10
+struct rtsync_thread_bucket {
+	raw_spinlock_t lock;	/* insert and remove; lookups are RCU */
+	struct hlist_head head;
+};
+
+extern struct rtsync_thread_bucket
+	rtsync_thread_hash[1 << RTSYNC_THREAD_HASH_BITS];
+
+static inline struct rtsync_thread_bucket *
+rtsync_bucket(struct task_struct *task)
+{
+	return &rtsync_thread_hash[hash_ptr(task, RTSYNC_THREAD_HASH_BITS)];
+}
+
+/* Caller is in an RCU read-side section (or preemption disabled). */
+static inline struct rtsync_thread *rtsync_thread_find(struct task_struct *task)
+{
+	struct rtsync_thread *t;
+
+	hlist_for_each_entry_rcu(t, &rtsync_bucket(task)->head, node)
+		if (t->task == task)
+			return t;
+	return NULL;
+}
+
+/**
+ * rtsync_thread_current - the calling thread's record
+ * @create: make one if it has none (may sleep)
+ *
+ * The record stays until the thread exits. Return: the record, or NULL
+ * (none and !@create, or out of memory).
+ */
+static inline struct rtsync_thread *rtsync_thread_current(bool create)
+{
+	struct rtsync_thread *t;
+
+	/*
+	 * A preemption-disabled section is an RCU reader too (kfree_rcu()
+	 * waits for it), and costs less than rcu_read_lock() with
+	 * preemptible RCU.
+	 */
+	rcu_read_lock_sched();
+	t = rtsync_thread_find(current);
+	rcu_read_unlock_sched();
+	/* Only current adds or removes its own record: t stays valid. */
+	if (t || !create)
+		return t;
+	return rtsync_thread_create();
+}
+
+/**
+ * rtsync_wait_args_from_user - copy and validate a struct rtsync_wait_args
+ * @argp:     user pointer
+ * @deadline: filled in when the args carry a timeout
+ *
+ * Return: as rtsync_deadline_from_user(), or -EFAULT.
+ */
+static inline int
+rtsync_wait_args_from_user(const void __user *argp,
+			   struct rtsync_deadline *deadline)
+{
+	const struct rtsync_wait_args __user *uargs = argp;
+	struct rtsync_wait_args args;
+
+	/*
+	 * Inline, on every LOCK and WAIT: three loads in one user-access
+	 * window cost less than copy_from_user()'s generic copy.
+	 */
+	if (!user_access_begin(uargs, sizeof(*uargs)))
+		return -EFAULT;
+	unsafe_get_user(args.timeout, &uargs->timeout, efault);
+	unsafe_get_user(args.clockid, &uargs->clockid, efault);
+	unsafe_get_user(args.flags, &uargs->flags, efault);
+	user_access_end();
+	/* The common case, all zero: no timeout. */
+	if (!args.timeout && !args.clockid && !args.flags)
+		return 0;
+	return rtsync_deadline_from_user(&args, deadline);
+efault:
+	user_access_end();
+	return -EFAULT;
 }
 
 #endif /* RTSYNC_INTERNAL_H */

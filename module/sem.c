@@ -186,11 +186,22 @@ static int rtsync_sem_fill_info(struct rtsync_object *obj, void *data)
 	return 0;
 }
 
-long rtsync_sem_ioctl(struct rtsync_object *obj, unsigned int cmd,
-		      void __user *argp)
+/* Out of line: its buffer is not zeroed on the stack of every call. */
+static noinline long rtsync_sem_ioctl_info(struct rtsync_object *obj,
+					   void __user *argp)
 {
-	struct rtsync_sem *s = &obj->sem;
 	struct rtsync_sem_info info;
+
+	return rtsync_ioctl_info(obj, argp, &info, sizeof(info),
+				 rtsync_sem_fill_info);
+}
+
+long rtsync_sem_ioctl(struct file *file, unsigned int cmd,
+		      unsigned long arg)
+{
+	struct rtsync_object *obj = file->private_data;
+	void __user *argp = (void __user *)arg;
+	struct rtsync_sem *s = &obj->sem;
 
 	switch (cmd) {
 	case RTSYNC_IOC_SEM_WAIT:
@@ -200,9 +211,8 @@ long rtsync_sem_ioctl(struct rtsync_object *obj, unsigned int cmd,
 	case RTSYNC_IOC_SEM_POST:
 		return rtsync_sem_ioctl_post(s, argp);
 	case RTSYNC_IOC_SEM_INFO:
-		return rtsync_ioctl_info(obj, argp, &info, sizeof(info),
-					 rtsync_sem_fill_info);
+		return rtsync_sem_ioctl_info(obj, argp);
 	default:
-		return -ENOTTY;
+		return rtsync_obj_ioctl_common(obj, cmd, argp);
 	}
 }

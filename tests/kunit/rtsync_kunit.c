@@ -596,7 +596,7 @@ static void rtsync_test_exit(struct kunit *test)
 		if (!obj)
 			continue;
 		while (obj->type == RTSYNC_TYPE_MUTEX &&
-		       READ_ONCE(obj->mutex.owner_task) == current)
+		       rtsync_mutex_owner(&obj->mutex) == current)
 			rtsync_mutex_unlock(&obj->mutex);
 		/* A linked object is the one its name refers to. */
 		if (READ_ONCE(obj->linked))
@@ -897,7 +897,7 @@ static void rtsync_registry_held_mutex_pins_object(struct kunit *test)
 	/* Only the lock holds it now. */
 	KUNIT_EXPECT_EQ(test, rtsync_test_kref(obj), 1U);
 	KUNIT_EXPECT_EQ(test, rtsync_test_count(), ctx->objects_at_start + 1);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(m->owner_task), current);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), current);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_test_count(), ctx->objects_at_start);
 }
@@ -1124,7 +1124,7 @@ static void rtsync_mutex_thread_record_on_first_lock(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, rtsync_mutex_lock(m, NULL), 0);
 	self = rtsync_thread_current(false);
 	KUNIT_EXPECT_NOT_NULL(test, self);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(m->owner), self);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), self->task);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
 	/* The record stays until the thread exits. */
 	KUNIT_EXPECT_PTR_EQ(test, rtsync_thread_current(false), self);
@@ -1136,21 +1136,21 @@ static void rtsync_mutex_lock_sets_owner(struct kunit *test)
 	struct rtsync_mutex *m = rtsync_test_mutex(test, "m");
 	struct rtsync_object *obj = rtsync_mutex_object(m);
 
-	KUNIT_EXPECT_NULL(test, READ_ONCE(m->owner_task));
+	KUNIT_EXPECT_NULL(test, rtsync_mutex_owner(m));
 	KUNIT_ASSERT_EQ(test, rtsync_mutex_lock(m, NULL), 0);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(m->owner_task), current);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), current);
 	KUNIT_EXPECT_EQ(test, m->recursion, 1U);
 	KUNIT_EXPECT_EQ(test, m->state, (unsigned int)RTSYNC_MUTEX_NORMAL);
 	/* A held mutex holds a reference to its object. */
 	KUNIT_EXPECT_EQ(test, rtsync_test_kref(obj), 3U);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
-	KUNIT_EXPECT_NULL(test, READ_ONCE(m->owner_task));
-	KUNIT_EXPECT_NULL(test, READ_ONCE(m->owner));
+	KUNIT_EXPECT_NULL(test, rtsync_mutex_owner(m));
+	KUNIT_EXPECT_TRUE(test, hlist_unhashed(&m->held_node));
 	KUNIT_EXPECT_EQ(test, m->recursion, 0U);
 	KUNIT_EXPECT_EQ(test, rtsync_test_kref(obj), 2U);
 	/* And again, through trylock. */
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_trylock(m), 0);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(m->owner_task), current);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), current);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
 }
 
@@ -1183,11 +1183,11 @@ static void rtsync_mutex_recursive_counts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
 	KUNIT_EXPECT_EQ(test, m->recursion, 1U);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(m->owner_task), current);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), current);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(other, rtsync_op_trylock, m),
 			-EBUSY);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
-	KUNIT_EXPECT_NULL(test, READ_ONCE(m->owner_task));
+	KUNIT_EXPECT_NULL(test, rtsync_mutex_owner(m));
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), -EPERM);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(other, rtsync_op_trylock, m), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(other, rtsync_op_unlock, m), 0);
@@ -1199,9 +1199,9 @@ static void rtsync_mutex_trylock_ebusy(struct kunit *test)
 	struct rtsync_actor *holder = rtsync_actor_new(test);
 
 	KUNIT_ASSERT_EQ(test, rtsync_actor_call(holder, rtsync_op_lock, m), 0);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(m->owner_task), holder->task);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), holder->task);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_trylock(m), -EBUSY);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(m->owner_task), holder->task);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), holder->task);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(holder, rtsync_op_unlock, m), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_trylock(m), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
@@ -1220,7 +1220,7 @@ static void rtsync_mutex_unlock_by_other_eperm(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(other, rtsync_op_consistent, m),
 			-EPERM);
 	/* Nothing changed. */
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(m->owner_task), current);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), current);
 	KUNIT_EXPECT_EQ(test, m->recursion, 1U);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
 }
@@ -1250,7 +1250,7 @@ static void rtsync_mutex_contended_lock_waits(struct kunit *test)
 						   RTSYNC_TEST_QUIET_MS));
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(holder, rtsync_op_unlock, m), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_result(waiter), 0);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(m->owner_task), waiter->task);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), waiter->task);
 	KUNIT_EXPECT_EQ(test, atomic_read(&m->waiters), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(waiter, rtsync_op_unlock, m), 0);
 }
@@ -1269,7 +1269,7 @@ static void rtsync_mutex_signal_interrupts_lock(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rtsync_actor_result(waiter), -ERESTARTSYS);
 	/* Not acquired, not waiting, the owner unchanged. */
 	KUNIT_EXPECT_EQ(test, atomic_read(&m->waiters), 0);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(m->owner_task), holder->task);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), holder->task);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(holder, rtsync_op_unlock, m), 0);
 	/* The interrupted thread can lock afterwards. */
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(waiter, rtsync_op_lock, m), 0);
@@ -1289,7 +1289,7 @@ static void rtsync_mutex_timed_lock_in_kthread(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(waiter, rtsync_op_lock_timed, m),
 			-EOPNOTSUPP);
 	KUNIT_EXPECT_EQ(test, atomic_read(&m->waiters), 0);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(m->owner_task), holder->task);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), holder->task);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(holder, rtsync_op_unlock, m), 0);
 }
 
@@ -1299,7 +1299,7 @@ static void rtsync_test_die_holding(struct kunit *test, struct rtsync_actor *a,
 {
 	KUNIT_ASSERT_EQ(test, rtsync_actor_call(a, rtsync_op_lock, m), 0);
 	rtsync_actor_stop(a);
-	KUNIT_ASSERT_TRUE(test, rtsync_poll(!READ_ONCE(m->owner_task),
+	KUNIT_ASSERT_TRUE(test, rtsync_poll(!rtsync_mutex_owner(m),
 					    RTSYNC_TEST_TIMEOUT_MS));
 }
 
@@ -1315,7 +1315,7 @@ static void rtsync_mutex_owner_death_eownerdead(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rtsync_test_kref(obj), 2U);
 
 	KUNIT_ASSERT_EQ(test, rtsync_mutex_trylock(m), -EOWNERDEAD);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(m->owner_task), current);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), current);
 	KUNIT_EXPECT_EQ(test, m->state,
 			(unsigned int)RTSYNC_MUTEX_INCONSISTENT);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_consistent(m), 0);
@@ -1340,7 +1340,7 @@ static void rtsync_mutex_owner_death_wakes_waiter(struct kunit *test)
 					    RTSYNC_TEST_TIMEOUT_MS));
 	rtsync_actor_stop(owner);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_result(waiter), -EOWNERDEAD);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(m->owner_task), waiter->task);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), waiter->task);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(waiter, rtsync_op_consistent, m),
 			0);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(waiter, rtsync_op_unlock, m), 0);
@@ -1364,7 +1364,7 @@ static void rtsync_mutex_owner_death_releases_all(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, rtsync_actor_call(owner, rtsync_op_lock, m[2]), 0);
 	rtsync_actor_stop(owner);
 	for (i = 0; i < ARRAY_SIZE(m); i++) {
-		KUNIT_EXPECT_TRUE(test, rtsync_poll(!READ_ONCE(m[i]->owner_task),
+		KUNIT_EXPECT_TRUE(test, rtsync_poll(!rtsync_mutex_owner(m[i]),
 						    RTSYNC_TEST_TIMEOUT_MS));
 		KUNIT_EXPECT_EQ(test, READ_ONCE(m[i]->state),
 				(unsigned int)RTSYNC_MUTEX_OWNER_DIED);
@@ -1384,12 +1384,12 @@ static void rtsync_mutex_unlock_inconsistent_notrecoverable(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(m->state),
 			(unsigned int)RTSYNC_MUTEX_NOTRECOVERABLE);
-	KUNIT_EXPECT_NULL(test, READ_ONCE(m->owner_task));
+	KUNIT_EXPECT_NULL(test, rtsync_mutex_owner(m));
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_lock(m, NULL), -ENOTRECOVERABLE);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_trylock(m), -ENOTRECOVERABLE);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(other, rtsync_op_lock, m),
 			-ENOTRECOVERABLE);
-	KUNIT_EXPECT_NULL(test, READ_ONCE(m->owner_task));
+	KUNIT_EXPECT_NULL(test, rtsync_mutex_owner(m));
 	KUNIT_EXPECT_EQ(test, rtsync_test_kref(rtsync_mutex_object(m)), 2U);
 }
 
@@ -1409,7 +1409,7 @@ static void rtsync_mutex_notrecoverable_reaches_sleepers(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(repairer, rtsync_op_unlock, m),
 			0);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_result(waiter), -ENOTRECOVERABLE);
-	KUNIT_EXPECT_NULL(test, READ_ONCE(m->owner_task));
+	KUNIT_EXPECT_NULL(test, rtsync_mutex_owner(m));
 	KUNIT_EXPECT_EQ(test, rtsync_test_kref(rtsync_mutex_object(m)), 2U);
 }
 
@@ -1673,7 +1673,7 @@ static void rtsync_pi_ends_when_waiter_leaves(struct kunit *test)
 	rtsync_actor_interrupt(waiter);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_result(waiter), -ERESTARTSYS);
 	KUNIT_EXPECT_TRUE(test, rtsync_test_prio_becomes(owner, normal));
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(m->owner_task), owner->task);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), owner->task);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(owner, rtsync_op_unlock, m), 0);
 }
 
@@ -2078,7 +2078,7 @@ static void rtsync_test_cond_queue(struct kunit *test, struct rtsync_actor *a,
 	rtsync_actor_start_cond(a, rtsync_op_cond_wait, c, m);
 	KUNIT_ASSERT_TRUE_MSG(test,
 			      rtsync_poll(rtsync_test_cond_sleepers(c) == n &&
-					  READ_ONCE(m->owner_task) != a->task,
+					  rtsync_mutex_owner(m) != a->task,
 					  RTSYNC_TEST_TIMEOUT_MS),
 			      "%u sleepers, expected %u", rtsync_test_cond_sleepers(c),
 			      n);
@@ -2090,7 +2090,7 @@ static void rtsync_test_cond_returned(struct kunit *test,
 				      struct rtsync_mutex *m)
 {
 	KUNIT_EXPECT_EQ(test, rtsync_actor_result(a), 0);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(m->owner_task), a->task);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), a->task);
 	KUNIT_EXPECT_EQ(test, m->recursion, 1U);
 }
 
@@ -2102,7 +2102,7 @@ static struct rtsync_actor **rtsync_test_owner_of(struct rtsync_mutex *m,
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		if (READ_ONCE(m->owner_task) == a[i]->task &&
+		if (rtsync_mutex_owner(m) == a[i]->task &&
 		    rtsync_actor_finished(a[i]))
 			return &a[i];
 	return NULL;
@@ -2118,14 +2118,14 @@ static void rtsync_cond_wait_needs_mutex_once(struct kunit *test)
 	struct rtsync_actor *holder = rtsync_actor_new(test);
 
 	KUNIT_EXPECT_EQ(test, rtsync_cond_wait(c, m, NULL), -EPERM);
-	KUNIT_EXPECT_NULL(test, READ_ONCE(m->owner_task));
+	KUNIT_EXPECT_NULL(test, rtsync_mutex_owner(m));
 	KUNIT_ASSERT_EQ(test, rtsync_actor_call(holder, rtsync_op_lock, m), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_cond_wait(c, m, NULL), -EPERM);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(m->owner_task), holder->task);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), holder->task);
 	KUNIT_ASSERT_EQ(test, rtsync_mutex_lock(rec, NULL), 0);
 	KUNIT_ASSERT_EQ(test, rtsync_mutex_lock(rec, NULL), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_cond_wait(c, rec, NULL), -EINVAL);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(rec->owner_task), current);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(rec), current);
 	KUNIT_EXPECT_EQ(test, rec->recursion, 2U);
 	KUNIT_EXPECT_EQ(test, rtsync_test_cond_sleepers(c), 0U);
 	KUNIT_EXPECT_NULL(test, rtsync_test_cond_mutex(c));
@@ -2144,7 +2144,7 @@ static void rtsync_cond_timed_wait_in_kthread(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, rtsync_actor_call(a, rtsync_op_lock, m), 0);
 	rtsync_actor_start_cond(a, rtsync_op_cond_wait_timed, c, m);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_result(a), -EOPNOTSUPP);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(m->owner_task), a->task);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), a->task);
 	KUNIT_EXPECT_EQ(test, m->recursion, 1U);
 	KUNIT_EXPECT_EQ(test, rtsync_test_cond_sleepers(c), 0U);
 	KUNIT_EXPECT_NULL(test, rtsync_test_cond_mutex(c));
@@ -2159,7 +2159,7 @@ static void rtsync_cond_wake_returns_holding_mutex(struct kunit *test)
 	struct rtsync_actor *a = rtsync_actor_new(test);
 
 	rtsync_test_cond_queue(test, a, c, m, 1);
-	KUNIT_EXPECT_NULL(test, READ_ONCE(m->owner_task));
+	KUNIT_EXPECT_NULL(test, rtsync_mutex_owner(m));
 	KUNIT_EXPECT_PTR_EQ(test, rtsync_test_cond_mutex(c), m);
 	KUNIT_EXPECT_FALSE(test, rtsync_actor_wait(a, RTSYNC_TEST_QUIET_MS));
 	KUNIT_EXPECT_EQ(test, rtsync_cond_wake(c, 1), 1U);
@@ -2217,7 +2217,7 @@ static void rtsync_cond_broadcast_wakes_all(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, rtsync_actor_call(*owner, rtsync_op_unlock,
 							m), 0);
 	}
-	KUNIT_EXPECT_NULL(test, READ_ONCE(m->owner_task));
+	KUNIT_EXPECT_NULL(test, rtsync_mutex_owner(m));
 }
 
 /* SIGNAL wakes the most urgent sleeper, FIFO within a priority. */
@@ -2276,7 +2276,7 @@ static void rtsync_cond_wake_right_after_release(struct kunit *test)
 				    "round %d: woken", i);
 		KUNIT_ASSERT_EQ_MSG(test, rtsync_actor_result(waiter), 0,
 				    "round %d: the wait", i);
-		KUNIT_ASSERT_PTR_EQ(test, READ_ONCE(m->owner_task),
+		KUNIT_ASSERT_PTR_EQ(test, rtsync_mutex_owner(m),
 				    waiter->task);
 	}
 	KUNIT_EXPECT_EQ(test, rtsync_test_cond_sleepers(c), 0U);
@@ -2306,7 +2306,7 @@ static void rtsync_cond_wake_as_soon_as_queued(struct kunit *test)
 				    "round %d: woken", i);
 		KUNIT_ASSERT_EQ_MSG(test, rtsync_actor_result(waiter), 0,
 				    "round %d: the wait", i);
-		KUNIT_ASSERT_PTR_EQ(test, READ_ONCE(m->owner_task),
+		KUNIT_ASSERT_PTR_EQ(test, rtsync_mutex_owner(m),
 				    waiter->task);
 	}
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(waiter, rtsync_op_unlock, m), 0);
@@ -2325,7 +2325,7 @@ static void rtsync_cond_fatal_signal_leaves_mutex(struct kunit *test)
 	rtsync_test_cond_queue(test, a, c, m, 1);
 	rtsync_actor_interrupt(a);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_result(a), -ERESTARTSYS);
-	KUNIT_EXPECT_NULL(test, READ_ONCE(m->owner_task));
+	KUNIT_EXPECT_NULL(test, rtsync_mutex_owner(m));
 	KUNIT_EXPECT_EQ(test, rtsync_test_cond_sleepers(c), 0U);
 	KUNIT_EXPECT_NULL(test, rtsync_test_cond_mutex(c));
 	/* The wake-up that comes too late is not kept for a later wait. */
@@ -2347,7 +2347,7 @@ static void rtsync_cond_second_mutex_einval(struct kunit *test)
 	rtsync_test_cond_queue(test, a, c, m1, 1);
 	KUNIT_ASSERT_EQ(test, rtsync_mutex_lock(m2, NULL), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_cond_wait(c, m2, NULL), -EINVAL);
-	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(m2->owner_task), current);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m2), current);
 	KUNIT_EXPECT_EQ(test, rtsync_test_cond_sleepers(c), 1U);
 	KUNIT_EXPECT_PTR_EQ(test, rtsync_test_cond_mutex(c), m1);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m2), 0);
