@@ -40,6 +40,11 @@
  * else does (an atomic count of holders), every waiter returns from the
  * wait once per BROADCAST and sees every one, and for rtsync the
  * condition reports all waiters queued before each BROADCAST.
+ *
+ * Nearly every step is a wake-up across CPUs. Under TCG on a busy host
+ * such a wake-up can wait for the host to run the other vCPU (multiples
+ * of its 4 ms tick were seen), which swamps the figures for both kinds:
+ * read them from a run on a quiet host (the report prints its load).
  */
 #define _GNU_SOURCE
 #include "bench.h"
