@@ -379,6 +379,8 @@ static void test_spinning_owner(enum spin_mode mode, int attempt)
 		break;
 	case SPIN_SIGNAL:
 		is_exit(scode, 0, strf("%s: SIGUSR1 sent", label));
+		diag("%s: sent %.1f ms after LOCK began (due at %d ms)", label,
+		     ns_to_ms(s->sent_at - s->lock_start), SPIN_SIGNAL_MS);
 		is_exit(wcode, 0, "signalled waiter finished");
 		ok(s->handler_ran, "%s: the handler ran", label);
 		if (s->handler_ran)
@@ -393,6 +395,8 @@ static void test_spinning_owner(enum spin_mode mode, int attempt)
 		break;
 	case SPIN_KILL:
 		is_exit(scode, 0, strf("%s: SIGKILL sent", label));
+		diag("%s: sent %.1f ms after LOCK began (due at %d ms)", label,
+		     ns_to_ms(s->sent_at - s->lock_start), SPIN_SIGNAL_MS);
 		is_exit(wcode, -SIGKILL, "waiter killed by SIGKILL");
 		if (wcode == -SIGKILL)
 			diag("%s: dead and reaped %.1f ms after the signal",
