@@ -8,6 +8,7 @@
 #   make check-python the Python binding's tests in a VM
 #   make stress       long fuzzing, owner-death chaos and exclusion runs
 #   make bench        benchmarks against PI futex and POSIX/SysV semaphores
+#   make bench-profile perf profile of an uncontended lock+unlock vs NOP
 #   make demo         boots a VM and shows rtsync working
 #   make install      module, headers, library, rtsync.pc, CLI, man pages
 #   make dkms         module sources to /usr/src for dkms add/build/install
@@ -24,7 +25,7 @@ export PREFIX DESTDIR
 TOP := $(CURDIR)
 
 .PHONY: all module lib tools tests demos check check-quick check-matrix \
-	check-python stress demo bench \
+	check-python stress demo bench bench-profile \
 	deps install uninstall dkms clean
 
 all: module lib tools tests demos
@@ -70,6 +71,9 @@ demo:
 
 bench:
 	@tests/vm/bench.sh
+
+bench-profile:
+	@tests/vm/profile.sh
 
 # The kernel release rtsync.ko is built for, naming its directory under
 # /lib/modules: KDIR's UTS_RELEASE (Debian's header packages carry a

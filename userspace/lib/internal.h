@@ -7,6 +7,8 @@
 #ifndef RTSYNC_INTERNAL_H
 #define RTSYNC_INTERNAL_H
 
+#include <errno.h>
+#include <sys/ioctl.h>
 #include <time.h>
 
 #include "rtsync.h"
@@ -31,8 +33,24 @@ RTSYNC_HIDDEN int rtsync__open_object(const char *name, int oflag,
 /*
  * rtsync__ioctl - ioctl(2) that returns 0 or the errno value and leaves
  * errno as it was, the convention of every non-open librtsync call.
+ * Inline: every lock, unlock, wait and post makes one.
+ *
+ * No retry on EINTR: with SA_RESTART the kernel restarts the call itself
+ * (the deadline is absolute, so a restart keeps it); without it, the
+ * caller asked to be interrupted.
  */
-RTSYNC_HIDDEN int rtsync__ioctl(int fd, unsigned long request, void *arg);
+static inline int rtsync__ioctl(int fd, unsigned long request, void *arg)
+{
+	int *errnop = &errno;	/* one lookup of errno's address */
+	int saved_errno = *errnop;
+	int err;
+
+	if (ioctl(fd, request, arg) >= 0)
+		return 0;
+	err = *errnop;
+	*errnop = saved_errno;
+	return err;
+}
 
 /*
  * rtsync__timed_wait_args - fill @args for a wait that gives up at

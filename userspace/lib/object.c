@@ -12,22 +12,6 @@
 
 #define NSEC_PER_SEC 1000000000LL
 
-int rtsync__ioctl(int fd, unsigned long request, void *arg)
-{
-	int saved_errno = errno;
-	int err = 0;
-
-	/*
-	 * No retry on EINTR: with SA_RESTART the kernel restarts the call
-	 * itself (the deadline is absolute, so a restart keeps it); without
-	 * it, the caller asked to be interrupted.
-	 */
-	if (ioctl(fd, request, arg) < 0)
-		err = errno;
-	errno = saved_errno;
-	return err;
-}
-
 int rtsync__timed_wait_args(struct rtsync_wait_args *args, clockid_t clock,
 			    const struct timespec *abstime)
 {
