@@ -103,6 +103,27 @@ static int rtsync_mutex_precheck(struct rtsync_mutex *m)
 	return 1;
 }
 
+/*
+ * What LOCK and TRYLOCK share: the checks, the caller's record and one
+ * attempt at m->rtm. Return: 1 with *selfp set when m->rtm is taken by
+ * another thread (LOCK sleeps then, TRYLOCK fails), or the result.
+ */
+static __always_inline int rtsync_mutex_try(struct rtsync_mutex *m,
+					    struct rtsync_thread **selfp)
+{
+	int ret;
+
+	ret = rtsync_mutex_precheck(m);
+	if (ret <= 0)
+		return ret;
+	*selfp = rtsync_thread_current(true);
+	if (!*selfp)
+		return -ENOMEM;
+	if (rt_mutex_trylock(&m->rtm))
+		return rtsync_mutex_acquired(*selfp, m);
+	return 1;
+}
+
 /**
  * rtsync_mutex_trylock - take @m if it is free
  * @m: the mutex
@@ -115,15 +136,8 @@ int rtsync_mutex_trylock(struct rtsync_mutex *m)
 	struct rtsync_thread *self;
 	int ret;
 
-	ret = rtsync_mutex_precheck(m);
-	if (ret <= 0)
-		return ret;
-	self = rtsync_thread_current(true);
-	if (!self)
-		return -ENOMEM;
-	if (!rt_mutex_trylock(&m->rtm))
-		return -EBUSY;
-	return rtsync_mutex_acquired(self, m);
+	ret = rtsync_mutex_try(m, &self);
+	return ret == 1 ? -EBUSY : ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_mutex_trylock);
 
@@ -165,8 +179,7 @@ static noinline int rtsync_mutex_lock_slow(struct rtsync_thread *self,
  * Take @m, sleeping if needed: interruptibly for LOCK, or only killably to
  * take it back after a condition-variable wait (which must return holding
  * it and so must ignore ordinary signals and the timeout's wake-up).
- * Inline, so that an uncontended LOCK makes no call of rtsync's own beyond
- * the record lookup.
+ * Inline, so that an uncontended LOCK makes no call of rtsync's own.
  */
 static __always_inline int
 rtsync_mutex_lock_common(struct rtsync_mutex *m,
@@ -176,14 +189,9 @@ rtsync_mutex_lock_common(struct rtsync_mutex *m,
 	struct rtsync_thread *self;
 	int ret;
 
-	ret = rtsync_mutex_precheck(m);
-	if (ret <= 0)
+	ret = rtsync_mutex_try(m, &self);
+	if (ret != 1)
 		return ret;
-	self = rtsync_thread_current(true);
-	if (!self)
-		return -ENOMEM;
-	if (rt_mutex_trylock(&m->rtm))
-		return rtsync_mutex_acquired(self, m);
 	return rtsync_mutex_lock_slow(self, m, deadline, interruptible);
 }
 

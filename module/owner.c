@@ -136,16 +136,29 @@ static void rtsync_thread_release_all(struct rtsync_thread *t)
 		rtsync_mutex_owner_died(m);
 }
 
+/*
+ * The record of @task, an exiting or exec'ing thread, in its own probe (so
+ * it stays valid: only the thread removes it). Costs one atomic read in
+ * the common case that no thread has a record.
+ */
+static struct rtsync_thread *rtsync_probe_record(struct task_struct *task)
+{
+	struct rtsync_thread *t;
+
+	if (!atomic_read(&rtsync_nr_threads))
+		return NULL;
+	rcu_read_lock();
+	t = rtsync_thread_find(task);
+	rcu_read_unlock();
+	return t;
+}
+
 static void rtsync_exit_probe(struct task_struct *task)
 {
 	struct rtsync_thread_bucket *b;
 	struct rtsync_thread *t;
 
-	if (!atomic_read(&rtsync_nr_threads))
-		return;
-	rcu_read_lock();
-	t = rtsync_thread_find(task);
-	rcu_read_unlock();
+	t = rtsync_probe_record(task);
 	if (!t)
 		return;
 	rtsync_thread_release_all(t);
@@ -164,11 +177,7 @@ static void rtsync_exec_probe(void *data, struct task_struct *task,
 {
 	struct rtsync_thread *t;
 
-	if (!atomic_read(&rtsync_nr_threads))
-		return;
-	rcu_read_lock();
-	t = rtsync_thread_find(task);
-	rcu_read_unlock();
+	t = rtsync_probe_record(task);
 	if (t)
 		rtsync_thread_release_all(t);
 }
