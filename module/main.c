@@ -392,4 +392,6 @@ module_exit(rtsync_exit);
 
 MODULE_DESCRIPTION("rtsync: named cross-process PI mutexes and semaphores");
 MODULE_LICENSE("GPL");
-MODULE_VERSION("0.1");
+#ifdef RTSYNC_RELEASE
+MODULE_VERSION(RTSYNC_RELEASE);
+#endif
