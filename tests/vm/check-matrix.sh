@@ -6,12 +6,13 @@
 #   rt     Debian 12's 6.1 PREEMPT_RT (linux-image-rt-amd64)
 #   b612   6.12 from bookworm-backports (private apt configuration in the
 #          cache; lib/matrix.sh)
-#   sid    Debian unstable's kernel, built in a debootstrap chroot in the
-#          cache; only when named: check-matrix.sh stock rt b612 sid
+#   sid    Debian unstable's newest kernel, its modules built in a
+#          debootstrap chroot in the cache (about 750 MB, 2 min to create
+#          the first time): the early warning for kernel API changes
 # A kernel whose pieces cannot be had is skipped with the reason. Prints
 # one PASS/FAIL/SKIP line per test, then a table (kernel x passed, failed,
 # skipped, time) and ends with "N passed, N failed".
-# Usage: check-matrix.sh [KERNEL...] (default: stock rt b612)
+# Usage: check-matrix.sh [KERNEL...] (default: all four)
 # Environment: as check.sh (RTSYNC_CACHE, RTSYNC_VM_TIMEOUT,
 # RTSYNC_TEST_TIMEOUT).
 set -euo pipefail
@@ -21,7 +22,7 @@ set -euo pipefail
 . "$VM_LIB/matrix.sh"
 
 kernels=("$@")
-[ ${#kernels[@]} -gt 0 ] || kernels=(stock rt b612)
+[ ${#kernels[@]} -gt 0 ] || kernels=(stock rt b612 sid)
 
 started=$SECONDS
 run_begin matrix

@@ -127,7 +127,16 @@ matrix_unpack() {
 }
 
 # rt_fetch: the PREEMPT_RT image into the cache, its headers on the host.
+# Package lists older than the mirror name packages it no longer has (and
+# an older ABI): then once more after apt-get update.
 rt_fetch() {
+	rt_fetch_once && return 0
+	say "updating the package lists and trying again ..."
+	as_root env DEBIAN_FRONTEND=noninteractive "${MATRIX_APT_GET[@]}" update </dev/null || return 1
+	rt_fetch_once
+}
+
+rt_fetch_once() {
 	local abi downloads status=0 APT=(apt-get)
 
 	abi=$(rt_abi)
