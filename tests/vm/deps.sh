@@ -35,21 +35,31 @@ installed() {
 	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
 }
 
-# The kernel ABI comes from the package lists; a machine that never ran
-# apt-get update has none.
+# missing_packages: those of HOST_PACKAGES and linux-headers-$abi not
+# installed, one a line.
+missing_packages() {
+	local pkg
+
+	for pkg in "${HOST_PACKAGES[@]}" "linux-headers-$abi"; do
+		installed "$pkg" || echo "$pkg"
+	done
+}
+
+# The kernel ABI comes from the package lists. A machine that never ran
+# apt-get update has none; stale ones (a fresh image or chroot) name an
+# older ABI than the one the tests will look for after any update. So when
+# anything must be installed, the lists are updated first and the ABI is
+# read again.
 abi=$(stock_abi)
-if [ -z "$abi" ]; then
+missing=()
+[ -z "$abi" ] || mapfile -t missing < <(missing_packages)
+if [ -z "$abi" ] || [ "${#missing[@]}" -gt 0 ]; then
 	apt_update
 	abi=$(stock_abi)
 	[ -n "$abi" ] || die "linux-headers-amd64 names no kernel ABI"
+	mapfile -t missing < <(missing_packages)
 fi
-
-missing=()
-for pkg in "${HOST_PACKAGES[@]}" "linux-headers-$abi"; do
-	installed "$pkg" || missing+=("$pkg")
-done
 if [ "${#missing[@]}" -gt 0 ]; then
-	apt_update
 	say "installing ${missing[*]} ..."
 	as_root env DEBIAN_FRONTEND=noninteractive "${APT_GET[@]}" install \
 		--no-install-recommends "${missing[@]}" </dev/null
