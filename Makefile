@@ -17,7 +17,8 @@
 # kernel's, else the newest Debian 6.1 headers (make deps installs them).
 
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
-	$(lastword $(sort $(wildcard /usr/src/linux-headers-6.1.*-amd64))))
+	$(lastword $(sort $(filter-out %-rt-amd64,$(wildcard \
+	/usr/src/linux-headers-6.1.*-amd64)))))
 PREFIX ?= /usr/local
 DESTDIR ?=
 export PREFIX DESTDIR
