@@ -86,8 +86,8 @@ static void test_eperm(void)
 	flag_set(&board->release, 1);
 	is_exit(wait_child(pid, PATIENCE_MS / 1000), 0, "the holder unlocked");
 
-	drop_cond(cfd, cname);
-	drop_mutex(mfd, mname);
+	drop_object(cfd, cname);
+	drop_object(mfd, mname);
 }
 
 static void test_recursive(void)
@@ -107,8 +107,8 @@ static void test_recursive(void)
 		 "timed wait with the recursive mutex held once");
 	ok(holds_mutex(mfd), "it returns holding it once");
 	is_errno(rtsync_mutex_unlock(mfd), 0, "unlock");
-	drop_cond(cfd, cname);
-	drop_mutex(mfd, mname);
+	drop_object(cfd, cname);
+	drop_object(mfd, mname);
 }
 
 static void test_not_a_mutex(void)
@@ -153,10 +153,10 @@ static void test_not_a_mutex(void)
 	close(pipefd[0]);
 	close(pipefd[1]);
 	close(devfd);
-	drop_cond(c2fd, c2name);
-	drop_sem(sfd, sname);
-	drop_cond(cfd, cname);
-	drop_mutex(mfd, mname);
+	drop_object(c2fd, c2name);
+	drop_object(sfd, sname);
+	drop_object(cfd, cname);
+	drop_object(mfd, mname);
 }
 
 /* Waits on board->cfd with board->mfd until board->go. */
@@ -217,9 +217,9 @@ static void test_two_mutexes(void)
 		 "mutex 1 may be used again");
 	is_errno(rtsync_mutex_unlock(m1), 0, "unlock mutex 1");
 
-	drop_cond(cfd, cname);
-	drop_mutex(m1, m1name);
-	drop_mutex(m2, m2name);
+	drop_object(cfd, cname);
+	drop_object(m1, m1name);
+	drop_object(m2, m2name);
 }
 
 static void test_raw_args(void)
@@ -280,8 +280,8 @@ static void test_raw_args(void)
 		 "raw COND_WAIT with good arguments times out");
 	ok(holds_mutex(mfd), "holding the mutex");
 	is_errno(rtsync_mutex_unlock(mfd), 0, "unlock");
-	drop_cond(cfd, cname);
-	drop_mutex(mfd, mname);
+	drop_object(cfd, cname);
+	drop_object(mfd, mname);
 }
 
 static void test_library_args(void)
@@ -311,8 +311,8 @@ static void test_library_args(void)
 		"wait on condition fd -1");
 	ok(holds_mutex(mfd), "the mutex is still held once by the caller");
 	is_errno(rtsync_mutex_unlock(mfd), 0, "unlock");
-	drop_cond(cfd, cname);
-	drop_mutex(mfd, mname);
+	drop_object(cfd, cname);
+	drop_object(mfd, mname);
 }
 
 /* SIGNAL and BROADCAST with nobody waiting wake nobody and keep nothing. */
@@ -333,8 +333,8 @@ static void test_wake_nobody(void)
 	is_errno(cond_wait_within(cfd, mfd, SHORT_MS), ETIMEDOUT,
 		 "a later wait is not woken by the earlier SIGNALs");
 	is_errno(rtsync_mutex_unlock(mfd), 0, "unlock");
-	drop_cond(cfd, cname);
-	drop_mutex(mfd, mname);
+	drop_object(cfd, cname);
+	drop_object(mfd, mname);
 }
 
 int main(void)

@@ -95,9 +95,9 @@ int main(void)
 	   mutex_status(b->m2).owner_tid == 0,
 	   "no waiter left, both mutexes free");
 
-	drop_cond(b->cfd, cname);
-	drop_mutex(b->m1, m1name);
-	drop_mutex(b->m2, m2name);
+	drop_object(b->cfd, cname);
+	drop_object(b->m1, m1name);
+	drop_object(b->m2, m2name);
 	shared_free(b, sizeof(*b));
 	return tap_done();
 }

@@ -28,18 +28,6 @@ static inline int new_cond(char *name, size_t size, const char *tag)
 	return fd;
 }
 
-/* drop_cond - close and unlink a test condition variable */
-static inline void drop_cond(int fd, const char *name)
-{
-	int err;
-
-	if (fd >= 0 && close(fd))
-		diag("close(%s): %s", name, strerror(errno));
-	err = rtsync_unlink(name);
-	if (err)
-		diag("rtsync_unlink(%s): %s", name, strerror(err));
-}
-
 /* cond_state - INFO snapshot; bails out if INFO itself fails */
 static inline struct rtsync_cond_status cond_state(int fd)
 {

@@ -209,8 +209,8 @@ int main(void)
 	   mutex_status(race->mfd).owner_tid == 0,
 	   "afterwards: no waiter, the mutex free");
 
-	drop_cond(race->cfd, cname);
-	drop_mutex(race->mfd, mname);
+	drop_object(race->cfd, cname);
+	drop_object(race->mfd, mname);
 	shared_free(race, sizeof(*race));
 	return tap_done();
 }

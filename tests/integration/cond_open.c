@@ -55,7 +55,7 @@ static void test_create_and_info(void)
 	ok(fd2 >= 0, "opening an existing name without O_CREAT (fd %d)", fd2);
 	if (fd2 >= 0)
 		close(fd2);
-	drop_cond(fd, name);
+	drop_object(fd, name);
 
 	fd2 = rtsync_cond_open(name, 0, 0);
 	ok(fd2 < 0 && errno == ENOENT, "a missing name without O_CREAT: ENOENT (got %s)",
@@ -102,9 +102,9 @@ static void test_type_mismatch(void)
 	ok(!strcmp(cond_state(cfd).name, cname),
 	   "the condition variable is still there under its name");
 
-	drop_cond(cfd, cname);
-	drop_mutex(mfd, mname);
-	drop_sem(sfd, sname);
+	drop_object(cfd, cname);
+	drop_object(mfd, mname);
+	drop_object(sfd, sname);
 }
 
 /* OPEN's type-specific fields must be 0 for a condition variable. */
@@ -156,7 +156,7 @@ static void test_raw_open_fields(void)
 	ok(fd >= 0, "raw OPEN with those fields 0 creates it (%s)",
 	   fd >= 0 ? "an fd" : strerror(errno));
 	if (fd >= 0)
-		drop_cond(fd, name);
+		drop_object(fd, name);
 	close(devfd);
 }
 
@@ -183,7 +183,7 @@ static void test_lifetime(void)
 		ok(cond_state(fd2).flags == 0 && cond_state(fd).flags ==
 		   RTSYNC_CINFO_UNLINKED,
 		   "the new one is linked, the old one still unlinked");
-		drop_cond(fd2, name);
+		drop_object(fd2, name);
 	}
 	close(fd);
 }
@@ -223,7 +223,7 @@ static void test_permissions(void)
 		 "SETPERM mode 0666");
 	pid = start_child(open_as_other_user, name);
 	is_exit(wait_child(pid, 20), 0, "uid 1000 opens it with mode 0666");
-	drop_cond(fd, name);
+	drop_object(fd, name);
 }
 
 static void test_info_bad_input(void)
@@ -266,7 +266,7 @@ static void test_info_bad_input(void)
 	   info.waiters, info.flags);
 	is_errno(rtsync_cond_info(fd, NULL), EFAULT, "rtsync_cond_info(fd, NULL)");
 	cond_unchanged(&before, fd, "after the bad INFOs");
-	drop_cond(fd, name);
+	drop_object(fd, name);
 }
 
 /* Ioctls meant for another object type are EINVAL, unknown ones ENOTTY. */
@@ -329,9 +329,9 @@ static void test_cross_type_ioctls(void)
 	ok(mutex_status(mfd).owner_tid == 0, "the mutex is still free");
 	is_sem(sfd, 1, 0, "the semaphore is unchanged");
 	ok(cond_state(cfd).waiters == 0, "the condition variable has no waiter");
-	drop_cond(cfd, cname);
-	drop_mutex(mfd, mname);
-	drop_sem(sfd, sname);
+	drop_object(cfd, cname);
+	drop_object(mfd, mname);
+	drop_object(sfd, sname);
 }
 
 /* A waiter that opened the name itself, in another process. */
@@ -384,8 +384,8 @@ static void test_other_process(void)
 		"the waiter returned holding the mutex and unlocked it");
 	is_errno(b->result, 0, "its wait");
 	ok(cond_state(cfd).waiters == 0, "no waiter left");
-	drop_cond(cfd, b->cond);
-	drop_mutex(mfd, b->mutex);
+	drop_object(cfd, b->cond);
+	drop_object(mfd, b->mutex);
 	shared_free(b, sizeof(*b));
 }
 

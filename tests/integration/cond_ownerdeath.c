@@ -159,8 +159,8 @@ static void test_owner_dies(enum death death, int timed)
 	is_errno(rtsync_mutex_unlock(board->mfd), 0, "unlock");
 	is_exit(wait_child(w, PATIENCE_MS / 1000), 0, "the next waiter finished");
 	is_errno(board->result, 0, strf("%s: the next wait is normal", how));
-	drop_cond(board->cfd, cname);
-	drop_mutex(board->mfd, mname);
+	drop_object(board->cfd, cname);
+	drop_object(board->mfd, mname);
 }
 
 /* X: lock (gets EOWNERDEAD first), then unlock without CONSISTENT. */
@@ -210,8 +210,8 @@ static void test_not_recoverable(void)
 	   (mutex_status(board->mfd).flags & RTSYNC_MINFO_NOTRECOVERABLE),
 	   "the mutex is free and not recoverable");
 	ok(cond_state(board->cfd).waiters == 0, "no waiter left");
-	drop_cond(board->cfd, cname);
-	drop_mutex(board->mfd, mname);
+	drop_object(board->cfd, cname);
+	drop_object(board->mfd, mname);
 }
 
 int main(void)

@@ -325,8 +325,8 @@ int main(void)
 	test_signal_order();
 	test_broadcast();
 	test_relock_boosts_holder();
-	drop_cond(board->cfd, cname);
-	drop_mutex(board->mfd, mname);
+	drop_object(board->cfd, cname);
+	drop_object(board->mfd, mname);
 	shared_free(board, sizeof(*board));
 	return tap_done();
 }

@@ -293,9 +293,9 @@ int main(void)
 	   "no waiter left on either condition variable");
 	ok(mutex_status(buf->mfd).owner_tid == 0, "the mutex is free");
 
-	drop_cond(buf->not_full, fname);
-	drop_cond(buf->not_empty, ename);
-	drop_mutex(buf->mfd, mname);
+	drop_object(buf->not_full, fname);
+	drop_object(buf->not_empty, ename);
+	drop_object(buf->mfd, mname);
 	shared_free(buf, sizeof(*buf));
 	return tap_done();
 }

@@ -32,25 +32,16 @@ struct victim {
 
 static struct victim *the_victim;
 
-static void on_usr1(int sig)
-{
-	(void)sig;
-	__atomic_add_fetch(&the_victim->handled, 1, __ATOMIC_SEQ_CST);
-}
-
 static int victim_process(void *arg)
 {
 	struct victim *v = arg;
 	struct timespec deadline;
-	struct sigaction sa;
 	int64_t start;
 	int err;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_usr1;
-	sa.sa_flags = v->restart ? SA_RESTART : 0;
-	if (sigaction(SIGUSR1, &sa, NULL))
-		return errno;
+	err = count_sigusr1(&v->handled, v->restart);
+	if (err)
+		return err;
 	err = rtsync_mutex_lock(v->mfd);
 	if (err)
 		return err;
@@ -93,8 +84,8 @@ static pid_t start_victim(int restart, int timed_ms, char *cname, char *mname)
 
 static void drop_victim(const char *cname, const char *mname)
 {
-	drop_cond(the_victim->cfd, cname);
-	drop_mutex(the_victim->mfd, mname);
+	drop_object(the_victim->cfd, cname);
+	drop_object(the_victim->mfd, mname);
 }
 
 static void test_eintr(int timed_ms)

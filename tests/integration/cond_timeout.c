@@ -94,8 +94,8 @@ static void test_times_out(clockid_t clock)
 		 strf("%s: deadline 0", clock_name(clock)));
 	ok(holds_mutex(mfd), "%s: holding the mutex", clock_name(clock));
 	is_errno(rtsync_mutex_unlock(mfd), 0, "unlock");
-	drop_cond(cfd, cname);
-	drop_mutex(mfd, mname);
+	drop_object(cfd, cname);
+	drop_object(mfd, mname);
 }
 
 /* A timed wait of board->clock; records when it returned. */
@@ -138,8 +138,8 @@ static void test_signal_before_deadline(clockid_t clock)
 	ok(board->returned_ns < board->deadline_of_wait,
 	   "%s: it returned before its deadline", clock_name(clock));
 	ok(board->held_after, "%s: holding the mutex", clock_name(clock));
-	drop_cond(board->cfd, cname);
-	drop_mutex(board->mfd, mname);
+	drop_object(board->cfd, cname);
+	drop_object(board->mfd, mname);
 }
 
 static int hold_until_release(void *arg)
@@ -189,8 +189,8 @@ static void test_deadline_while_mutex_held(clockid_t clock)
 	ok(board->held_after && board->returned_ns >= unlocked,
 	   "%s: it returned holding the mutex, after the holder let it go",
 	   clock_name(clock));
-	drop_cond(board->cfd, cname);
-	drop_mutex(board->mfd, mname);
+	drop_object(board->cfd, cname);
+	drop_object(board->mfd, mname);
 }
 
 /* Race: each round a short timed wait, which the parent signals near its
@@ -266,8 +266,8 @@ static void test_signal_races_deadline(void)
 	ok(held == RACE_ROUNDS, "every wait returned holding the mutex (%d of %d)",
 	   held, RACE_ROUNDS);
 	ok(cond_state(board->cfd).waiters == 0, "no waiter left");
-	drop_cond(board->cfd, cname);
-	drop_mutex(board->mfd, mname);
+	drop_object(board->cfd, cname);
+	drop_object(board->mfd, mname);
 }
 
 int main(void)

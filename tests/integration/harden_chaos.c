@@ -529,7 +529,7 @@ int main(void)
 	   sh->errors ? strerror(sh->first_error) : "none");
 
 	for (m = 0; m < MUTEXES; m++)
-		drop_mutex(fds[m], names[m]);
+		drop_object(fds[m], names[m]);
 	shared_free(sh, sizeof(*sh));
 	return tap_done();
 }

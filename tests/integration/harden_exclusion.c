@@ -179,7 +179,7 @@ int main(void)
 
 	pthread_barrier_destroy(&sh->start);
 	for (m = 0; m < MUTEXES; m++)
-		drop_mutex(fds[m], names[m]);
+		drop_object(fds[m], names[m]);
 	shared_free(sh, sizeof(*sh));
 	return tap_done();
 }

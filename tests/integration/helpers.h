@@ -98,8 +98,33 @@ static inline int new_mutex(char *name, size_t size, const char *tag,
 	return fd;
 }
 
-/* drop_mutex - close and unlink a test mutex, reporting failures */
-static inline void drop_mutex(int fd, const char *name)
+/* Where the SIGUSR1 handler of count_sigusr1() counts. */
+static volatile int *sigusr1_counter;
+
+static inline void sigusr1_count(int sig)
+{
+	(void)sig;
+	__atomic_add_fetch(sigusr1_counter, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * count_sigusr1 - from now on count every SIGUSR1 the calling process gets
+ * in *counter (in shared memory, so the test can compare it with what it
+ * sent); SA_RESTART if @restart. Returns 0 or an errno value.
+ */
+static inline int count_sigusr1(volatile int *counter, int restart)
+{
+	struct sigaction sa;
+
+	sigusr1_counter = counter;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sigusr1_count;
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	return sigaction(SIGUSR1, &sa, NULL) ? errno : 0;
+}
+
+/* drop_object - close and unlink a test object, reporting failures */
+static inline void drop_object(int fd, const char *name)
 {
 	int err;
 

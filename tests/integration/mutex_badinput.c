@@ -68,7 +68,7 @@ static void test_names(void)
 	       fd < 0 ? strerror(errno) : "ok")) {
 		st = mutex_status(fd);
 		ok(!strcmp(st.name, name), "INFO returns the 255-byte name");
-		drop_mutex(fd, name);
+		drop_object(fd, name);
 	}
 
 	test_name(name, sizeof(name), "bad");
@@ -94,7 +94,7 @@ static void test_names(void)
 	if (fd2 >= 0)
 		close(fd2);
 	rtsync_mutex_unlock(fd);
-	drop_mutex(fd, name);
+	drop_object(fd, name);
 }
 
 /* A condition variable's name and fd used as a mutex's. */
@@ -205,7 +205,7 @@ static void test_raw_open(void)
 	ok(fd >= 0, "raw OPEN with good arguments creates (%s)",
 	   fd < 0 ? strerror(-fd) : "ok");
 	if (fd >= 0)
-		drop_mutex(fd, name);
+		drop_object(fd, name);
 
 	test_name(name, sizeof(name), "bad");
 	raw_open_fails(name, EINVAL, M, C | (1U << 2), 0600, 0, 0, 0,
@@ -314,7 +314,7 @@ static void test_wrong_ioctls(void)
 		 "consistent on a pipe");
 	is_errno(rtsync_mutex_info(pipefd[0], &before), ENOTTY, "info on a pipe");
 	close(pipefd[0]);
-	drop_mutex(fd, name);
+	drop_object(fd, name);
 }
 
 static int raw_lock(int fd, uint64_t timeout, uint32_t clockid,
@@ -383,7 +383,7 @@ static void test_raw_lock(void)
 	}
 	rtsync_mutex_unlock(fd);
 	ok(mutex_status(fd).recursion == 0, "raw LOCK: free at the end");
-	drop_mutex(fd, name);
+	drop_object(fd, name);
 }
 
 static int raw_info(int fd, struct rtsync_mutex_info *info, uint64_t name,
@@ -436,7 +436,7 @@ static void test_raw_info(void)
 	is_errno(rtsync_mutex_info(fd, NULL), EFAULT, "library INFO with NULL");
 	is_unchanged(&before, fd, "bad INFO calls");
 	rtsync_mutex_unlock(fd);
-	drop_mutex(fd, name);
+	drop_object(fd, name);
 }
 
 int main(void)

@@ -129,7 +129,7 @@ static void test_owner_and_relock(void)
 		   "the first fd sees it free");
 		close(fd2);
 	}
-	drop_mutex(fd, name);
+	drop_object(fd, name);
 }
 
 static void test_non_owners(void)
@@ -168,7 +168,7 @@ static void test_non_owners(void)
 	is_errno(rtsync_mutex_unlock(fd), 0,
 		 "the owner can still unlock after the intruders");
 	shared_free(in, sizeof(*in));
-	drop_mutex(fd, name);
+	drop_object(fd, name);
 }
 
 /* A thread that locks, reports, and holds until told to unlock. */
@@ -221,7 +221,7 @@ static void test_thread_owner(void)
 	if (ok(!join_thread(t, 30, NULL), "holder thread finished"))
 		is_errno(h.unlock, 0, "the owning thread unlocks");
 	ok(mutex_status(h.fd).owner_tid == 0, "free after the thread unlocked");
-	drop_mutex(h.fd, name);
+	drop_object(h.fd, name);
 }
 
 /* A process or thread that sleeps in LOCK and reports when it returns. */
@@ -303,7 +303,7 @@ static void test_sleeping_lockers(void)
 	ok(mutex_status(fd).waiters == 0 && mutex_status(fd).owner_tid == 0,
 	   "free with no waiters at the end");
 	shared_free(proc, sizeof(*proc));
-	drop_mutex(fd, name);
+	drop_object(fd, name);
 }
 
 static void *trylock_other_thread(void *arg)
@@ -329,7 +329,7 @@ static void test_recursive(void)
 	fd = new_mutex(name, sizeof(name), "basic", 0);
 	ok(!(mutex_status(fd).flags & RTSYNC_MINFO_RECURSIVE),
 	   "a default mutex is not RECURSIVE");
-	drop_mutex(fd, name);
+	drop_object(fd, name);
 
 	fd = new_mutex(name, sizeof(name), "basic", RTSYNC_RECURSIVE);
 	ok(mutex_status(fd).flags & RTSYNC_MINFO_RECURSIVE,
@@ -377,7 +377,7 @@ static void test_recursive(void)
 		is_errno(((int *)res)[1], 0, "and unlocks it");
 	}
 	free(res);
-	drop_mutex(fd, name);
+	drop_object(fd, name);
 }
 
 int main(void)

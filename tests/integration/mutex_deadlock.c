@@ -143,7 +143,7 @@ static void test_ring(int n, int closer_timed)
 		is_errno(r->unlock_ret[i], 0, what);
 		ok(mutex_status(r->m[i]).owner_tid == 0, "%s: m%d is free",
 		   label, i);
-		drop_mutex(r->m[i], names[i]);
+		drop_object(r->m[i], names[i]);
 	}
 	shared_free(r, sizeof(*r));
 }
@@ -360,8 +360,8 @@ static void test_race(void)
 	   "race: both mutexes free at the end");
 
 	pthread_barrier_destroy(&s->barrier);
-	drop_mutex(s->m[0], n0);
-	drop_mutex(s->m[1], n1);
+	drop_object(s->m[0], n0);
+	drop_object(s->m[1], n1);
 	shared_free(s, sizeof(*s));
 }
 

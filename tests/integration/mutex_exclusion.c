@@ -115,7 +115,7 @@ static void run(int processes, int threads, int iterations)
 	   threads);
 
 	pthread_barrier_destroy(&s->start);
-	drop_mutex(s->fd, name);
+	drop_object(s->fd, name);
 	shared_free(s, sizeof(*s));
 }
 

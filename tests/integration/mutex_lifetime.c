@@ -58,7 +58,7 @@ static void test_unlink_while_held(void)
 	is_errno(rtsync_mutex_lock(old), 0, "lock the unlinked object again");
 	is_errno(rtsync_mutex_unlock(old), 0, "and unlock it");
 	close(old);
-	drop_mutex(new, name);
+	drop_object(new, name);
 }
 
 struct locker {
@@ -199,7 +199,7 @@ static void test_close_while_held(void)
 		 "the exit released it: next lock gets EOWNERDEAD");
 	is_errno(rtsync_mutex_consistent(fd), 0, strf("%s: consistent", label));
 	is_errno(rtsync_mutex_unlock(fd), 0, strf("%s: unlock", label));
-	drop_mutex(fd, name);
+	drop_object(fd, name);
 	shared_free(c, sizeof(*c));
 }
 
@@ -264,7 +264,7 @@ static void test_orphan(int in_process)
 		is_errno(rtsync_mutex_trylock(fd), 0,
 			 strf("%s: trylock of the new object", label));
 		rtsync_mutex_unlock(fd);
-		drop_mutex(fd, o->name);
+		drop_object(fd, o->name);
 	}
 	shared_free(o, sizeof(*o));
 }

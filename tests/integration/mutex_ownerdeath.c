@@ -132,7 +132,7 @@ static void test_thread_death(int use_pthread_exit, int recursive)
 	is_errno(d.ret, 0, label);
 	check_died(d.fd, label);
 	recover(d.fd, recursive, label);
-	drop_mutex(d.fd, name);
+	drop_object(d.fd, name);
 }
 
 struct holder {
@@ -174,7 +174,7 @@ static void test_process_exit(void)
 	is_errno(h->ret, 0, "holder process locked before exiting");
 	check_died(h->fd[0], label);
 	recover(h->fd[0], 1, label);
-	drop_mutex(h->fd[0], name);
+	drop_object(h->fd[0], name);
 	shared_free(h, sizeof(*h));
 }
 
@@ -200,8 +200,8 @@ static void test_process_killed(void)
 	check_died(h->fd[1], strf("%s (m1)", label));
 	recover(h->fd[0], 0, strf("%s (m0)", label));
 	recover(h->fd[1], 1, strf("%s (m1)", label));
-	drop_mutex(h->fd[0], n0);
-	drop_mutex(h->fd[1], n1);
+	drop_object(h->fd[0], n0);
+	drop_object(h->fd[1], n1);
 	shared_free(h, sizeof(*h));
 }
 
@@ -279,7 +279,7 @@ static void test_sleeping_waiter(void)
 	   (int)st.owner_tid, st.flags);
 	is_errno(rtsync_mutex_trylock(w->fd), 0, "trylock after repair");
 	rtsync_mutex_unlock(w->fd);
-	drop_mutex(w->fd, name);
+	drop_object(w->fd, name);
 	shared_free(h, sizeof(*h));
 	shared_free(w, sizeof(*w));
 }
@@ -342,7 +342,7 @@ static void test_not_recoverable(void)
 		 ENOTRECOVERABLE, "later timedlock");
 	is_errno(rtsync_mutex_unlock(fd), EPERM, "unlock by a non-owner");
 	is_unchanged(&st, fd, "calls on a not recoverable mutex");
-	drop_mutex(fd, name);
+	drop_object(fd, name);
 	shared_free(h, sizeof(*h));
 	shared_free(w, 2 * sizeof(*w));
 }
@@ -406,7 +406,7 @@ static void test_exec(void)
 	is_exit(wait_child(pid, 30), 0, "exec'd process exits 0");
 out:
 	close(ready[0]);
-	drop_mutex(e->fd, name);
+	drop_object(e->fd, name);
 	shared_free(e, sizeof(*e));
 }
 

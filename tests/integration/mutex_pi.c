@@ -170,7 +170,7 @@ static void test_direct(void)
 		release_task(owner, "direct: owner");
 		finish_task(waiter, wpid, "direct: waiter");
 		finish_task(owner, opid, "direct: owner");
-		drop_mutex(fd, name);
+		drop_object(fd, name);
 		return;
 	}
 	prio = wait_prio(opid, owner->tid, BOOSTED, BOOST_WAIT_MS);
@@ -187,7 +187,7 @@ static void test_direct(void)
 	   PRIO_NORMAL, prio);
 	finish_task(waiter, wpid, "direct: waiter");
 	finish_task(owner, opid, "direct: owner");
-	drop_mutex(fd, name);
+	drop_object(fd, name);
 }
 
 /* C (FIFO) waits on m2 held by B; B waits on m1 held by A: A is boosted. */
@@ -245,8 +245,8 @@ out:
 	finish_task(c, cpid, "chain: C");
 	finish_task(b, bpid, "chain: B");
 	finish_task(a, apid, "chain: A");
-	drop_mutex(m1, n1);
-	drop_mutex(m2, n2);
+	drop_object(m1, n1);
+	drop_object(m2, n2);
 }
 
 /* A FIFO waiter in a timed LOCK boosts; the boost ends with the timeout. */
@@ -288,7 +288,7 @@ out:
 	release_task(owner, "timed: owner");
 	finish_task(waiter, wpid, "timed: waiter");
 	finish_task(owner, opid, "timed: owner");
-	drop_mutex(fd, name);
+	drop_object(fd, name);
 }
 
 int main(void)

@@ -148,7 +148,7 @@ static void test_eintr(int timed)
 	   "%s: the holder still owns it, no waiter left (owner %d waiters %u)",
 	   label, (int)st.owner_pid, st.waiters);
 	stop_holder(h, hpid, label);
-	drop_mutex(w->fd, name);
+	drop_object(w->fd, name);
 	shared_free(h, sizeof(*h));
 	shared_free(w, sizeof(*w));
 }
@@ -197,7 +197,7 @@ static void test_restart(int timed)
 	}
 	ok(mutex_status(w->fd).owner_tid == 0 && mutex_status(w->fd).waiters == 0,
 	   "%s: free, no waiters at the end", label);
-	drop_mutex(w->fd, name);
+	drop_object(w->fd, name);
 	shared_free(h, sizeof(*h));
 	shared_free(w, sizeof(*w));
 }
@@ -261,7 +261,7 @@ static void test_kill_waiter(void)
 	is_errno(w[1].unlock_ret, 0, "SIGKILL of a waiter: and unlocks");
 	ok(mutex_status(fd).owner_tid == 0 && mutex_status(fd).waiters == 0,
 	   "%s: free, no waiters at the end", label);
-	drop_mutex(fd, name);
+	drop_object(fd, name);
 	shared_free(h, sizeof(*h));
 	shared_free(w, 2 * sizeof(*w));
 }

@@ -89,7 +89,7 @@ static void test_expires(clockid_t clock, int64_t rel_ms)
 	is_errno(h->unlock_ret, 0,
 		 strf("%s, deadline %+lld ms: holder unlocks after the timeout",
 		      clock_label(clock), (long long)rel_ms));
-	drop_mutex(h->fd, name);
+	drop_object(h->fd, name);
 	shared_free(h, sizeof(*h));
 }
 
@@ -113,7 +113,7 @@ static void test_free_past_deadline(clockid_t clock)
 		 clock_label(clock));
 	is_errno(rtsync_mutex_timedlock(fd, clock, &deadline), 0, what);
 	rtsync_mutex_unlock(fd);
-	drop_mutex(fd, name);
+	drop_object(fd, name);
 }
 
 static void test_acquired_before_deadline(void)
@@ -137,7 +137,7 @@ static void test_acquired_before_deadline(void)
 	ok(mutex_status(h->fd).owner_tid == gettid(), "we own it");
 	rtsync_mutex_unlock(h->fd);
 	is_exit(wait_child(pid, 30), 0, "holder that unlocks by itself finished");
-	drop_mutex(h->fd, name);
+	drop_object(h->fd, name);
 	shared_free(h, sizeof(*h));
 }
 
@@ -165,7 +165,7 @@ static void test_bad_timeouts(void)
 	is_errno(rtsync_mutex_timedlock(fd, CLOCK_REALTIME, &ts), EINVAL,
 		 "timed lock with tv_nsec = -1");
 	is_unchanged(&before, fd, "bad timeouts");
-	drop_mutex(fd, name);
+	drop_object(fd, name);
 }
 
 /*
@@ -408,7 +408,7 @@ static void test_spinning_owner(enum spin_mode mode, int attempt)
 	   "%s: free with no waiters afterwards (owner %d waiters %u)", label,
 	   (int)st.owner_tid, st.waiters);
 out:
-	drop_mutex(s->fd, name);
+	drop_object(s->fd, name);
 	shared_free(s, sizeof(*s));
 }
 

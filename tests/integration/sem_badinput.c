@@ -141,8 +141,8 @@ static void test_wrong_type(void)
 		 "raw MUTEX_INFO on a semaphore");
 	sem_unchanged(&before, fd, "mutex calls on a semaphore");
 
-	drop_mutex(mfd, mname);
-	drop_sem(fd, name);
+	drop_object(mfd, mname);
+	drop_object(fd, name);
 }
 
 static void test_unknown_ioctls(void)
@@ -176,7 +176,7 @@ static void test_unknown_ioctls(void)
 	is_errno(raw_ioctl(fd, RTSYNC_IOC_NOP, NULL), ENOTTY,
 		 "the device's NOP on a semaphore");
 	sem_unchanged(&before, fd, "unknown ioctls");
-	drop_sem(fd, name);
+	drop_object(fd, name);
 }
 
 /* Bad SEM_WAIT arguments; each must be EINVAL with the unit left. */
@@ -226,7 +226,7 @@ static void test_bad_wait_args(void)
 
 	/* The unit was there all along (trywait: a bug must not hang us). */
 	is_errno(rtsync_sem_trywait(fd), 0, "a trywait afterwards takes the unit");
-	drop_sem(fd, name);
+	drop_object(fd, name);
 }
 
 static void test_bad_post_args(void)
@@ -256,7 +256,7 @@ static void test_bad_post_args(void)
 	is_errno(raw_ioctl(fd, RTSYNC_IOC_SEM_POST, at_edge(&pa, sizeof(pa))),
 		 EFAULT, "POST with args running into an unmapped page");
 	sem_unchanged(&before, fd, "bad POST arguments");
-	drop_sem(fd, name);
+	drop_object(fd, name);
 }
 
 /*
@@ -301,7 +301,7 @@ static void test_post_readonly_count(void)
 	   ((struct rtsync_sem_post_args *)rw)->prev);
 	munmap(rw, page_size);
 	munmap(ro, page_size);
-	drop_sem(fd, name);
+	drop_object(fd, name);
 }
 
 static void test_bad_info_args(void)
@@ -362,7 +362,7 @@ static void test_bad_info_args(void)
 		 "INFO with a read-only name buffer");
 	is_errno(rtsync_sem_info(fd, NULL), EFAULT, "rtsync_sem_info(fd, NULL)");
 	sem_unchanged(&before, fd, "bad INFO arguments");
-	drop_sem(fd, name);
+	drop_object(fd, name);
 }
 
 /* Bad creation arguments; each must be EINVAL and create nothing. */

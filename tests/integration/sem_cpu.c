@@ -122,7 +122,7 @@ static void test_blocked(struct blocked *b, enum how how, int rtprio)
 	ok(total >= 0 && total < CPU_LIMIT_MS * 1000000LL,
 	   "%s: wait4() says %.1f ms of CPU in all (< %d)", label,
 	   ns_to_ms(total), CPU_LIMIT_MS);
-	drop_sem(b->fd, name);
+	drop_object(b->fd, name);
 }
 
 int main(void)

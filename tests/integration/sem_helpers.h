@@ -29,18 +29,6 @@ static inline int new_sem(char *name, size_t size, const char *tag,
 	return fd;
 }
 
-/* drop_sem - close and unlink a test semaphore, reporting failures */
-static inline void drop_sem(int fd, const char *name)
-{
-	int err;
-
-	if (fd >= 0 && close(fd))
-		diag("close(%s): %s", name, strerror(errno));
-	err = rtsync_unlink(name);
-	if (err)
-		diag("rtsync_unlink(%s): %s", name, strerror(err));
-}
-
 /* sem_state - INFO snapshot; bails out if INFO itself fails */
 static inline struct rtsync_sem_status sem_state(int fd)
 {

@@ -74,7 +74,7 @@ static void test_kill_middle(int timed)
 	snprintf(what, sizeof(what), "%s: no dead sleeper took it", kind);
 	is_sem(s->fd, 1, 0, what);
 	ok(s->woken == 2, "%s: exactly two woke (got %d)", kind, s->woken);
-	drop_sem(s->fd, name);
+	drop_object(s->fd, name);
 	shared_free(s, sizeof(*s));
 }
 
@@ -114,7 +114,7 @@ static void test_kill_threads(void)
 	is_errno(rtsync_sem_post(s->fd, 2, NULL), 0, "post 2");
 	is_sem(s->fd, 2, 0, "both units stay in the count");
 	ok(s->woken == 0, "no dead thread took a unit (got %d)", s->woken);
-	drop_sem(s->fd, name);
+	drop_object(s->fd, name);
 	shared_free(s, sizeof(*s));
 }
 

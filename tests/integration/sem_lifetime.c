@@ -90,7 +90,7 @@ static void test_unlink_with_sleepers(void)
 		ok(st.value == 4 && st.waiters == 0,
 		   "the new object kept its own count 4 (got %u, waiters %u)",
 		   st.value, st.waiters);
-		drop_sem(fd_new, name);
+		drop_object(fd_new, name);
 	}
 	close(fd);
 	shared_free(s, sizeof(*s));

@@ -24,20 +24,20 @@ static void test_create_and_info(void)
 	   "a new semaphore: value 3 max 5 waiters 0 flags 0 (got %u %u %u %#x)",
 	   st.value, st.max, st.waiters, st.flags);
 	ok(!strcmp(st.name, name), "INFO reports the name (got '%s')", st.name);
-	drop_sem(fd, name);
+	drop_object(fd, name);
 
 	fd = new_sem(name, sizeof(name), "open", 0, 1);
 	st = sem_state(fd);
 	ok(st.value == 0 && st.max == 1,
 	   "value 0 max 1 is a valid semaphore (got %u %u)", st.value, st.max);
-	drop_sem(fd, name);
+	drop_object(fd, name);
 
 	fd = new_sem(name, sizeof(name), "open", RTSYNC_SEM_VALUE_MAX,
 		     RTSYNC_SEM_VALUE_MAX);
 	st = sem_state(fd);
 	ok(st.value == RTSYNC_SEM_VALUE_MAX && st.max == RTSYNC_SEM_VALUE_MAX,
 	   "value and max RTSYNC_SEM_VALUE_MAX (got %#x %#x)", st.value, st.max);
-	drop_sem(fd, name);
+	drop_object(fd, name);
 }
 
 static void test_open_existing(void)
@@ -99,8 +99,8 @@ static void test_open_existing(void)
 	   strerror(errno));
 	if (fd2 >= 0)
 		close(fd2);
-	drop_mutex(mfd, mname);
-	drop_sem(fd, name);
+	drop_object(mfd, mname);
+	drop_object(fd, name);
 }
 
 /* A process that takes one unit through an inherited fd. */
@@ -143,7 +143,7 @@ static void test_counting(void)
 	for (i = 0; i < 2; i++)
 		rtsync_sem_trywait(fd);
 	is_sem(fd, 0, 0, "emptied");
-	drop_sem(fd, name);
+	drop_object(fd, name);
 }
 
 /* A process that posts through an fd it opened by name. */
@@ -175,7 +175,7 @@ static void test_other_processes(void)
 	is_exit(wait_child(pid, 30), 0, "a child waits on the inherited fd");
 	is_sem(fd, 1, 0, "the child's wait took one unit");
 	is_errno(rtsync_sem_trywait(fd), 0, "the creator takes the last unit");
-	drop_sem(fd, name);
+	drop_object(fd, name);
 }
 
 int main(void)

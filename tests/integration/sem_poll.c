@@ -46,7 +46,7 @@ static void test_level(void)
 	ok(poll_one(fd, 0) == POLLIN, "count 1: POLLIN");
 	rtsync_sem_trywait(fd);
 	ok(poll_one(fd, 0) == 0, "count 0 again: no events");
-	drop_sem(fd, name);
+	drop_object(fd, name);
 }
 
 struct later {
@@ -98,7 +98,7 @@ static void test_poll_two(int which)
 	is_exit(wait_child(pid, 30), 0, "poster finished");
 	is_sem(fds[which], 1, 0, "the posted semaphore kept its unit");
 	for (i = 0; i < 2; i++)
-		drop_sem(fds[i], names[i]);
+		drop_object(fds[i], names[i]);
 }
 
 static void test_select_two(void)
@@ -121,7 +121,7 @@ static void test_select_two(void)
 	   "select(): only the posted semaphore is readable (n %d)", n);
 	is_exit(wait_child(pid, 30), 0, "poster finished");
 	for (i = 0; i < 2; i++)
-		drop_sem(fds[i], names[i]);
+		drop_object(fds[i], names[i]);
 }
 
 static void test_epoll_two(void)
@@ -159,7 +159,7 @@ static void test_epoll_two(void)
 	ok(n == 0, "not reported once the unit is taken (n %d)", n);
 	close(ep);
 	for (i = 0; i < 2; i++)
-		drop_sem(fds[i], names[i]);
+		drop_object(fds[i], names[i]);
 }
 
 static int wait_once(void *arg)
@@ -184,7 +184,7 @@ static void test_unit_to_sleeper(void)
 	is_exit(wait_child(poster, 30), 0, "poster finished");
 	is_exit(wait_child(sleeper, 30), 0, "the sleeper took the unit");
 	is_sem(fd, 0, 0, "after the hand-over");
-	drop_sem(fd, name);
+	drop_object(fd, name);
 }
 
 int main(void)

@@ -112,7 +112,7 @@ int main(void)
 	   PROCESSES * ROUNDS, p->entries);
 	ok(p->inside == 0, "nobody inside at the end (got %d)", p->inside);
 	is_sem(p->fd, POOL, 0, "all places back at the end");
-	drop_sem(p->fd, name);
+	drop_object(p->fd, name);
 	shared_free(p, sizeof(*p));
 	return tap_done();
 }

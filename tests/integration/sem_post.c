@@ -38,7 +38,7 @@ static void test_overflow(void)
 	before = sem_state(fd);
 	is_errno(rtsync_sem_post(fd, 1, NULL), EOVERFLOW, "post 1 when full");
 	sem_unchanged(&before, fd, "post 1 when full");
-	drop_sem(fd, name);
+	drop_object(fd, name);
 
 	fd = new_sem(name, sizeof(name), "post", 0, RTSYNC_SEM_VALUE_MAX);
 	is_errno(rtsync_sem_post(fd, RTSYNC_SEM_VALUE_MAX, &prev), 0,
@@ -51,7 +51,7 @@ static void test_overflow(void)
 	is_errno(rtsync_sem_post(fd, RTSYNC_SEM_VALUE_MAX + 1, NULL),
 		 EOVERFLOW, "post 2^31 at RTSYNC_SEM_VALUE_MAX");
 	sem_unchanged(&before, fd, "posts at RTSYNC_SEM_VALUE_MAX");
-	drop_sem(fd, name);
+	drop_object(fd, name);
 }
 
 /* Sleepers for the wake-count tests, as processes or as threads. */
@@ -136,7 +136,7 @@ static void test_wake_n_processes(void)
 	for (i = 0; i < SLEEPERS; i++)
 		is_exit(wait_child(pids[i], PATIENCE_MS / 1000 + 10), 0,
 			"sleeping process finished");
-	drop_sem(w->fd, name);
+	drop_object(w->fd, name);
 	shared_free(w, sizeof(*w));
 }
 
@@ -155,7 +155,7 @@ static void test_wake_n_threads(void)
 	for (i = 0; i < SLEEPERS; i++)
 		ok(!join_thread(threads[i], PATIENCE_MS / 1000 + 10, NULL),
 		   "sleeping thread finished");
-	drop_sem(w.fd, name);
+	drop_object(w.fd, name);
 }
 
 static void test_overflow_with_sleepers(void)
@@ -186,7 +186,7 @@ static void test_overflow_with_sleepers(void)
 			"sleeping process finished");
 	ok(flag_get(&w->woken) == 3, "all 3 woke (got %d)", flag_get(&w->woken));
 	is_sem(w->fd, 0, 0, "at the end");
-	drop_sem(w->fd, name);
+	drop_object(w->fd, name);
 	shared_free(w, sizeof(*w));
 }
 

@@ -191,7 +191,7 @@ int main(void)
 	b->fd = new_sem(name, sizeof(name), "prio", 0, SLEEPERS);
 	test_one_at_a_time(b);
 	test_post_three(b);
-	drop_sem(b->fd, name);
+	drop_object(b->fd, name);
 	shared_free(b, sizeof(*b));
 	return tap_done();
 }

@@ -172,9 +172,9 @@ int main(void)
 	is_sem(r->items_fd, 0, 0, "filled-slot semaphore at the end");
 	is_sem(r->slots_fd, RING, 0, "free-slot semaphore at the end");
 
-	drop_sem(r->slots_fd, slots_name);
-	drop_sem(r->items_fd, items_name);
-	drop_mutex(r->lock_fd, lock_name);
+	drop_object(r->slots_fd, slots_name);
+	drop_object(r->items_fd, items_name);
+	drop_object(r->lock_fd, lock_name);
 	shared_free(r, sizeof(*r));
 	return tap_done();
 }

@@ -27,22 +27,6 @@ struct victim {
 
 static struct victim *the_victim;
 
-static void on_usr1(int sig)
-{
-	(void)sig;
-	__atomic_add_fetch(&the_victim->handled, 1, __ATOMIC_SEQ_CST);
-}
-
-static int install_handler(int restart)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_usr1;
-	sa.sa_flags = restart ? SA_RESTART : 0;
-	return sigaction(SIGUSR1, &sa, NULL) ? errno : 0;
-}
-
 static int victim_process(void *arg)
 {
 	struct victim *v = arg;
@@ -50,7 +34,7 @@ static int victim_process(void *arg)
 	int64_t start;
 	int err;
 
-	err = install_handler(v->restart);
+	err = count_sigusr1(&v->handled, v->restart);
 	if (err)
 		return err;
 	flag_set(&v->asleep, 1);
@@ -104,7 +88,7 @@ static void test_eintr(int timed_ms)
 	is_sem(fd, 0, 0, what);
 	is_errno(rtsync_sem_post(fd, 1, NULL), 0, "post after the EINTR");
 	is_sem(fd, 1, 0, "the interrupted waiter took no unit");
-	drop_sem(fd, name);
+	drop_object(fd, name);
 }
 
 static void test_restart(void)
@@ -127,7 +111,7 @@ static void test_restart(void)
 	is_exit(wait_child(pid, PATIENCE_MS / 1000), 0, "victim finished");
 	is_errno(v->result, 0, "SA_RESTART: the restarted wait took the unit");
 	is_sem(fd, 0, 0, "after the restarted wait");
-	drop_sem(fd, name);
+	drop_object(fd, name);
 }
 
 static void test_restart_keeps_deadline(void)
@@ -151,7 +135,7 @@ static void test_restart_keeps_deadline(void)
 	   "the restarted wait kept its absolute deadline: returned %.1f ms after it, took %.1f ms of %d",
 	   ns_to_ms(v->late_ns), ns_to_ms(v->took_ns), wait_ms);
 	is_sem(fd, 0, 0, "after the timed-out restarted wait");
-	drop_sem(fd, name);
+	drop_object(fd, name);
 }
 
 static void test_stop_continue(void)
@@ -173,7 +157,7 @@ static void test_stop_continue(void)
 	is_errno(rtsync_sem_post(fd, 1, NULL), 0, "post");
 	is_exit(wait_child(pid, PATIENCE_MS / 1000), 0, "victim finished");
 	is_errno(v->result, 0, "the stopped and continued wait took the unit");
-	drop_sem(fd, name);
+	drop_object(fd, name);
 }
 
 /*
@@ -194,24 +178,14 @@ struct storm {
 	volatile int handled;
 };
 
-static struct storm *the_storm;
-
-static void on_storm(int sig)
-{
-	(void)sig;
-	__atomic_add_fetch(&the_storm->handled, 1, __ATOMIC_SEQ_CST);
-}
-
 static int storm_victim(void *arg)
 {
 	struct storm *s = arg;
-	struct sigaction sa;
 	int err;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_storm;
-	if (sigaction(SIGUSR1, &sa, NULL))
-		return errno;
+	err = count_sigusr1(&s->handled, 0);
+	if (err)
+		return err;
 	while (!flag_get(&s->stop)) {
 		err = rtsync_sem_wait(s->fd);
 		if (!err)
@@ -233,7 +207,7 @@ static void test_storm(void)
 	char name[64];
 	pid_t pid;
 
-	s = the_storm = shared_mem(sizeof(*s));
+	s = shared_mem(sizeof(*s));
 	s->fd = new_sem(name, sizeof(name), "signal", 0, RACE_POSTS + 1);
 	pid = start_child(storm_victim, s);
 	wait_sem_waiters(s->fd, 1, PATIENCE_MS);
@@ -285,7 +259,7 @@ static void test_storm(void)
 	   got, st.value, posted);
 	ok(s->eintr > 0, "some waits were interrupted (EINTR %d)", s->eintr);
 	ok(s->errors == 0, "no other error (got %d)", s->errors);
-	drop_sem(s->fd, name);
+	drop_object(s->fd, name);
 	shared_free(s, sizeof(*s));
 }
 

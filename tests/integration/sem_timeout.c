@@ -59,7 +59,7 @@ static void test_expiry(clockid_t clock)
 	is_errno(rtsync_sem_timedwait(fd, clock, &deadline), 0,
 		 "deadline already past, count 1: takes the unit");
 	is_sem(fd, 0, 0, "after the past-deadline waits");
-	drop_sem(fd, name);
+	drop_object(fd, name);
 }
 
 struct poster {
@@ -105,7 +105,7 @@ static void test_post_before_deadline(clockid_t clock)
 	deadline = deadline_in(clock, 50);
 	is_errno(rtsync_sem_timedwait(p.fd, clock, &deadline), ETIMEDOUT,
 		 "a later 50 ms timed wait times out normally");
-	drop_sem(p.fd, name);
+	drop_object(p.fd, name);
 }
 
 struct clock_jump {
@@ -143,7 +143,7 @@ static void test_realtime_jump(void)
 		skip(strerror(errno), "REALTIME deadline follows a clock change");
 		rtsync_sem_post(j.fd, 1, NULL);
 		join_thread(t, 30, NULL);
-		drop_sem(j.fd, name);
+		drop_object(j.fd, name);
 		return;
 	}
 	flag_wait(&j.done, 1, 15000);
@@ -158,7 +158,7 @@ static void test_realtime_jump(void)
 	join_thread(t, 30, NULL);
 	is_errno(j.result, ETIMEDOUT, "that wait");
 	is_sem(j.fd, 0, 0, "after the clock jump");
-	drop_sem(j.fd, name);
+	drop_object(j.fd, name);
 }
 
 /*
@@ -234,7 +234,7 @@ static void test_timeouts_race_posts(void)
 	   "no unit lost or doubled: %d taken + %u left == %d posted", r.taken,
 	   st.value, posted);
 	ok(st.waiters == 0, "no sleeper left behind (got %u)", st.waiters);
-	drop_sem(r.fd, name);
+	drop_object(r.fd, name);
 }
 
 static void test_bad_timespec(void)
@@ -257,7 +257,7 @@ static void test_bad_timespec(void)
 	is_errno(rtsync_sem_timedwait(fd, CLOCK_MONOTONIC, NULL), EINVAL,
 		 "NULL deadline");
 	sem_unchanged(&before, fd, "timed waits with bad arguments");
-	drop_sem(fd, name);
+	drop_object(fd, name);
 }
 
 int main(void)
