@@ -95,31 +95,51 @@ static PyObject *py_mutex_open(PyObject *self, PyObject *args)
 	return open_result(fd);
 }
 
-static PyObject *py_mutex_lock(PyObject *self, PyObject *args)
+/* The three ways to take a mutex or a unit of a semaphore. */
+struct take_ops {
+	int (*try_take)(int fd);
+	int (*take)(int fd);
+	int (*timed_take)(int fd, clockid_t clock,
+			  const struct timespec *abstime);
+};
+
+/* (fd, timeout) -> errno: one take, as parse_timeout() says. */
+static PyObject *take(PyObject *args, const struct take_ops *ops)
 {
 	int fd, err;
 	double timeout;
 	enum wait_kind kind;
 	struct timespec deadline;
 
-	(void)self;
 	if (!PyArg_ParseTuple(args, "id", &fd, &timeout))
 		return NULL;
 	if (parse_timeout(timeout, &kind, &deadline) < 0)
 		return NULL;
 	switch (kind) {
 	case WAIT_TRY:
-		err = rtsync_mutex_trylock(fd);
+		err = ops->try_take(fd);
 		break;
 	case WAIT_FOREVER:
-		BLOCKING_CALL(err, rtsync_mutex_lock(fd));
+		BLOCKING_CALL(err, ops->take(fd));
 		break;
 	default:
-		BLOCKING_CALL(err, rtsync_mutex_timedlock(fd, CLOCK_MONOTONIC,
-							   &deadline));
+		BLOCKING_CALL(err, ops->timed_take(fd, CLOCK_MONOTONIC,
+						   &deadline));
 		break;
 	}
 	return PyLong_FromLong(err);
+}
+
+static const struct take_ops mutex_take_ops = {
+	.try_take = rtsync_mutex_trylock,
+	.take = rtsync_mutex_lock,
+	.timed_take = rtsync_mutex_timedlock,
+};
+
+static PyObject *py_mutex_lock(PyObject *self, PyObject *args)
+{
+	(void)self;
+	return take(args, &mutex_take_ops);
 }
 
 static PyObject *py_mutex_unlock(PyObject *self, PyObject *args)
@@ -170,31 +190,16 @@ static PyObject *py_sem_open(PyObject *self, PyObject *args)
 	return open_result(fd);
 }
 
+static const struct take_ops sem_take_ops = {
+	.try_take = rtsync_sem_trywait,
+	.take = rtsync_sem_wait,
+	.timed_take = rtsync_sem_timedwait,
+};
+
 static PyObject *py_sem_wait(PyObject *self, PyObject *args)
 {
-	int fd, err;
-	double timeout;
-	enum wait_kind kind;
-	struct timespec deadline;
-
 	(void)self;
-	if (!PyArg_ParseTuple(args, "id", &fd, &timeout))
-		return NULL;
-	if (parse_timeout(timeout, &kind, &deadline) < 0)
-		return NULL;
-	switch (kind) {
-	case WAIT_TRY:
-		err = rtsync_sem_trywait(fd);
-		break;
-	case WAIT_FOREVER:
-		BLOCKING_CALL(err, rtsync_sem_wait(fd));
-		break;
-	default:
-		BLOCKING_CALL(err, rtsync_sem_timedwait(fd, CLOCK_MONOTONIC,
-							 &deadline));
-		break;
-	}
-	return PyLong_FromLong(err);
+	return take(args, &sem_take_ops);
 }
 
 /* (errno, previous count) */
