@@ -24,6 +24,7 @@
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 #include "rtsync.h"
 
@@ -172,6 +173,17 @@ static noinline int rtsync_mutex_lock_slow(struct rtsync_thread *self,
 		return timed_out ? -ETIMEDOUT : -ERESTARTSYS;
 	if (ret)
 		return ret;
+	/*
+	 * A waiter spinning on a running owner sees SIGKILL only once it has
+	 * the lock (PREEMPT_RT, preempt=full). It will never get back to user
+	 * space, so keeping the lock would report a death to the next owner
+	 * (EOWNERDEAD) of a thread that never held it there; give it back,
+	 * as a condition-variable waiter does (cond.c).
+	 */
+	if (fatal_signal_pending(current)) {
+		rt_mutex_unlock(&m->rtm);	/* still acquired for lockdep */
+		return -ERESTARTSYS;
+	}
 	return rtsync_mutex_acquired(self, m);
 }
 
