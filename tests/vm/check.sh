@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 #
 # make check [--quick]: installs what is missing, builds rtsync, runs
-# librtsync's unit tests on this machine, boots the stock kernel in QEMU
-# with the integration tests, and then (not with --quick) boots Debian 12's
+# librtsync's unit tests and the install checks (make install, pkg-config,
+# man pages, dkms) on this machine, boots the stock kernel in QEMU with the
+# integration tests, boots it again with the Python binding's tests
+# (lib/pyguest.sh), and then (not with --quick) boots Debian 12's
 # PREEMPT_RT kernel (fetched into the cache the first time) with the same
 # tests, builds the debug kernel (lockdep, KASAN, kmemleak, KUnit; cached)
 # and boots it with the KUnit suite, the integration tests and a leak
@@ -19,6 +21,8 @@ set -euo pipefail
 . "$VM_DIR/selftest.sh"
 # shellcheck source=lib/matrix.sh
 . "$VM_LIB/matrix.sh"
+# shellcheck source=lib/pyguest.sh
+. "$VM_LIB/pyguest.sh"
 
 quick=0
 case ${1:-} in
@@ -55,6 +59,7 @@ else
 	build_userspace || programs=(--no-programs)
 	host_tests
 	rtsync_pass "${programs[@]}" stock
+	python_pass stock
 
 	if [ "$quick" -eq 0 ]; then
 		rt_kernel_pass "${programs[@]}"
