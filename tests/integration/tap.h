@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 static int tap_count;
@@ -91,6 +92,14 @@ static inline int tap_done(void)
 {
 	printf("1..%d\n", tap_count);
 	fflush(stdout);
+	/*
+	 * In the VM, stdout is a serial port. On PREEMPT_RT the UART is
+	 * served by an interrupt thread, which a test still running at a
+	 * real-time priority keeps off the CPU; its last lines were seen
+	 * lost when it exited with them unsent. Wait until they are out.
+	 */
+	if (isatty(STDOUT_FILENO))
+		tcdrain(STDOUT_FILENO);
 	return tap_failures ? 1 : 0;
 }
 
