@@ -170,20 +170,6 @@ static inline double samples_median(const struct samples *s)
 
 /* ---- output ---- */
 
-/* progress - one line for the person watching `make bench` */
-static inline void __attribute__((format(printf, 1, 2)))
-progress(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
 static inline void print_row(const char *id, const char *label, double value,
 			     const char *peer, double peer_value,
 			     const char *unit, double ratio, const char *target,

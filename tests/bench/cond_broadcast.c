@@ -389,7 +389,7 @@ int main(void)
 		rounds = MAX_ROUNDS;
 	pin_cpu(CPU_A);
 	groups = shared_mem(sizeof(*groups) * NR_KINDS * NR_LEVELS);
-	progress("cond broadcast: starting 2 x 111 waiter processes on CPUs %d and %d",
+	diag("cond broadcast: starting 2 x 111 waiter processes on CPUs %d and %d",
 		 CPU_A, CPU_B);
 	for (k = 0; k < NR_KINDS; k++)
 		for (level = 0; level < NR_LEVELS; level++)
@@ -399,7 +399,7 @@ int main(void)
 		for (level = 0; level < NR_LEVELS; level++)
 			measure(group_of(k, level), 1, &switches);
 
-	progress("cond broadcast: %d reps x %d BROADCASTs per group, broadcaster on CPU %d",
+	diag("cond broadcast: %d reps x %d BROADCASTs per group, broadcaster on CPU %d",
 		 REPS, rounds, CPU_A);
 	for (rep = 0; rep < REPS; rep++)
 		for (i = 0; i < NR_LEVELS * NR_KINDS; i++) {

@@ -109,7 +109,7 @@ int main(void)
 	if (rtsync_fd < 0)
 		bail("rtsync_mutex_open");
 
-	progress("contention: %d reps x %ld ms per kind and process count (1, 2, 4, 8 processes, 2 CPUs)",
+	diag("contention: %d reps x %ld ms per kind and process count (1, 2, 4, 8 processes, 2 CPUs)",
 		 REPS, run_ms);
 	for (rep = 0; rep < REPS; rep++) {
 		for (i = 0; i < NR_LEVELS * NR_KINDS; i++) {
@@ -120,7 +120,7 @@ int main(void)
 			add_sample(&s[kind][level], run(kind, nprocs[level], run_ms,
 							&children_ok, &lost));
 		}
-		progress("contention: rep %d/%d done", rep + 1, REPS);
+		diag("contention: rep %d/%d done", rep + 1, REPS);
 	}
 	ok(children_ok && sh->errors == 0,
 	   "contention: every lock and unlock succeeded (%ld failed)", sh->errors);

@@ -131,7 +131,7 @@ int main(void)
 	if (pthread_barrier_init(&sh->start, &battr, 2))
 		bail("pthread_barrier_init");
 
-	progress("handoff: %d reps x %ld handoffs per kind, processes on CPUs %d and %d",
+	diag("handoff: %d reps x %ld handoffs per kind, processes on CPUs %d and %d",
 		 REPS, 2 * steps, CPU_A, CPU_B);
 	run(RTSYNC, &children_ok);	/* warm-up */
 	run(PI_FUTEX, &children_ok);

@@ -213,7 +213,7 @@ int main(void)
 	vmalloc0 = meminfo_kb("VmallocUsed");
 	nb = read_slabinfo(slab_before, MAX_CACHES);
 
-	progress("open scaling: %d reps x %d opens per visit; levels 1k, 10k, 100k, 10k, 1k objects",
+	diag("open scaling: %d reps x %d opens per visit; levels 1k, 10k, 100k, 10k, 1k objects",
 		 REPS, batch);
 	/* Visits: up through every level, then back down. */
 	for (visit = 0; visit < 2 * NR_LEVELS - 1; visit++) {
@@ -235,7 +235,7 @@ int main(void)
 			add_sample(&s[level], open_ns);
 			add_sample(&rel[level], open_ns / nop_batch(batch));
 		}
-		progress("open scaling: %ld objects: %.1f ns per open (median so far)",
+		diag("open scaling: %ld objects: %.1f ns per open (median so far)",
 			 population, samples_median(&s[level]));
 	}
 	shrink_to(0);

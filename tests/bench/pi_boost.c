@@ -251,7 +251,7 @@ int main(void)
 	if (rtsync_fd < 0)
 		bail("rtsync_mutex_open");
 
-	progress("PI boost: %d reps x %d kinds x %d methods, owner on CPU %d, FIFO %d waiter on CPU %d",
+	diag("PI boost: %d reps x %d kinds x %d methods, owner on CPU %d, FIFO %d waiter on CPU %d",
 		 REPS, NR_KINDS, NR_METHODS, CPU_A, WAITER_PRIO, CPU_B);
 	for (rep = 0; rep < REPS; rep++)
 		for (i = 0; i < NR_KINDS * NR_METHODS; i++) {

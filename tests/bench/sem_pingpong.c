@@ -166,7 +166,7 @@ int main(void)
 	if (pthread_barrier_init(&sh->start, &battr, 2))
 		bail("pthread_barrier_init");
 
-	progress("semaphore ping-pong: %d reps x %ld round trips per kind, processes on CPUs %d and %d",
+	diag("semaphore ping-pong: %d reps x %ld round trips per kind, processes on CPUs %d and %d",
 		 REPS, rounds, CPU_A, CPU_B);
 	for (k = 0; k < NR_KINDS; k++)
 		run(k, &children_ok);	/* warm-up */

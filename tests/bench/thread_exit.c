@@ -175,7 +175,7 @@ int main(void)
 	can_unload = geteuid() == 0 && !access(MODULE_PATH, R_OK);
 	nphases = can_unload ? NR_PHASES : UNLOADED;
 
-	progress("thread exit: %d reps x %ld thread create+exit per condition, %d conditions%s",
+	diag("thread exit: %d reps x %ld thread create+exit per condition, %d conditions%s",
 		 REPS, threads_per_run, nphases,
 		 can_unload ? " (unloads and reloads rtsync.ko)" : "");
 	for (rep = 0; rep < REPS && module_ok; rep++) {
@@ -193,7 +193,7 @@ int main(void)
 				break;
 			add_sample(&s[phase], sh->ns_per_thread);
 		}
-		progress("thread exit: rep %d/%d done", rep + 1, REPS);
+		diag("thread exit: rep %d/%d done", rep + 1, REPS);
 	}
 	ok(children_ok && sh->errors == 0,
 	   "thread exit: every thread, lock and unlock succeeded (%ld failed)",

@@ -160,7 +160,7 @@ int main(void)
 
 	pin_cpu(CPU_A);
 	setup(mutex_name, sizeof(mutex_name), sem_name, sizeof(sem_name));
-	progress("uncontended: %d reps x %ld iterations of %d contenders, one thread on CPU %d",
+	diag("uncontended: %d reps x %ld iterations of %d contenders, one thread on CPU %d",
 		 REPS, iters, NR_CONTENDERS, CPU_A);
 
 	/* Warm-up: first-use costs (the SEM_UNDO record, rtsync's thread

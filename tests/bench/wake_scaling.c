@@ -274,7 +274,7 @@ int main(void)
 	pin_cpu(CPU_A);
 	set_fifo(MAIN_PRIO);
 	raise_nofile(4096);
-	progress("wake scaling: starting 2 x 1111 sleeper threads on CPU %d", CPU_B);
+	diag("wake scaling: starting 2 x 1111 sleeper threads on CPU %d", CPU_B);
 	for (k = 0; k < NR_KINDS; k++)
 		for (i = 0; i < NR_LEVELS; i++)
 			start_group(&groups[k][i], k, sleepers[i]);
@@ -285,7 +285,7 @@ int main(void)
 				     sleepers[i], groups[k][i].name,
 				     waiting(&groups[k][i]));
 
-	progress("wake scaling: %d reps x %d timed calls per object, caller SCHED_FIFO %d on CPU %d",
+	diag("wake scaling: %d reps x %d timed calls per object, caller SCHED_FIFO %d on CPU %d",
 		 REPS, calls, MAIN_PRIO, CPU_A);
 	for (rep = 0; rep < REPS; rep++)
 		for (i = 0; i < NR_LEVELS * NR_KINDS; i++) {

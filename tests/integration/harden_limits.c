@@ -130,18 +130,6 @@ static void flood_as(const struct identity *id, struct batch *b,
 	is_exit(run_as(id, flood_child, b), 0, strf("%s: the flood ran", what));
 }
 
-/* name_absent - OPEN without CREAT finds nothing (ENOENT) */
-static int name_absent(const char *name)
-{
-	int fd = rtsync_mutex_open(name, 0, 0, 0);
-
-	if (fd >= 0) {
-		close(fd);
-		return 0;
-	}
-	return errno == ENOENT;
-}
-
 /*
  * create_settled - create @name, retrying ENOSPC for up to SETTLE_MS: the
  * slot of an object is given back by a work item a moment after its last

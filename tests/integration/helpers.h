@@ -85,6 +85,18 @@ static inline const char *test_name(char *buf, size_t size, const char *tag)
 	return buf;
 }
 
+/* name_absent - OPEN without CREAT finds no object of this name (ENOENT) */
+static inline int name_absent(const char *name)
+{
+	int fd = rtsync_mutex_open(name, 0, 0, 0);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return errno == ENOENT;
+}
+
 /* new_mutex - create a fresh mutex under a unique name, or bail out */
 static inline int new_mutex(char *name, size_t size, const char *tag,
 			    unsigned int flags)

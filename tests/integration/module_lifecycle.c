@@ -12,97 +12,23 @@
  * final part: an open /dev/rtsync fd holds a module reference itself, and
  * librtsync keeps its fd for the life of the process.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rtsync.h>
 
 #include "tap.h"
-
-#define DEVICE		"/dev/rtsync"
-#define MODULE_FILE	"/rtsync/rtsync.ko"
-#define MODULE_NAME	"rtsync"
-#define SETTLE_MS	2000	/* how long to wait for a change to show */
+#include "harden_helpers.h"	/* the module: load, unload, wait_device */
 
 /* tap.h's is_errno() evaluates its first argument twice: pass it a value. */
 static int expect_errno(int got, int want, const char *what)
 {
 	return is_errno(got, want, what);
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static int device_present(void)
-{
-	struct stat st;
-
-	return stat(DEVICE, &st) == 0;
-}
-
-/* Waits up to SETTLE_MS for /dev/rtsync to be (present) or not (!present). */
-static int wait_device(int present)
-{
-	int ms;
-
-	for (ms = 0; ms < SETTLE_MS; ms += 10) {
-		if (device_present() == present)
-			return 1;
-		sleep_ms(10);
-	}
-	return device_present() == present;
-}
-
-/* rmmod rtsync: 0 or the errno of delete_module(2). */
-static int unload_module(void)
-{
-	if (syscall(SYS_delete_module, MODULE_NAME, O_NONBLOCK) < 0)
-		return errno;
-	return 0;
-}
-
-/*
- * rmmod where it is expected to work. A reference dropped by a deferred
- * release (RCU, work item) may lag the close() that caused it by a moment,
- * so EWOULDBLOCK is retried for up to SETTLE_MS.
- */
-static int unload_module_settled(void)
-{
-	int err, ms;
-
-	for (ms = 0; ms < SETTLE_MS; ms += 10) {
-		err = unload_module();
-		if (err != EWOULDBLOCK)
-			return err;
-		sleep_ms(10);
-	}
-	return unload_module();
-}
-
-/* insmod /rtsync/rtsync.ko: 0 or the errno of open(2)/finit_module(2). */
-static int load_module(void)
-{
-	int fd, err = 0;
-
-	fd = open(MODULE_FILE, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	if (syscall(SYS_finit_module, fd, "", 0) < 0)
-		err = errno;
-	close(fd);
-	return err;
 }
 
 /* RTSYNC_IOC_VERSION through a device fd opened and closed here. */

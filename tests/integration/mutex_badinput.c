@@ -16,18 +16,6 @@ static char *no_access;		/* a page that cannot be read or written */
 static char *read_only;		/* a page that can only be read */
 static long page_size;
 
-/* name_absent - no object has this name */
-static int name_absent(const char *name)
-{
-	int fd = rtsync_mutex_open(name, 0, 0, 0);
-
-	if (fd >= 0) {
-		close(fd);
-		return 0;
-	}
-	return errno == ENOENT;
-}
-
 /* open_errno - errno of a library open, 0 (and cleanup) if it worked */
 static int open_errno(const char *name, int oflag, unsigned int flags)
 {
