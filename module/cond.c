@@ -22,7 +22,6 @@
  * absolute), otherwise user space sees EINTR holding the mutex.
  */
 #include <linux/sched.h>
-#include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 #include "rtsync.h"
 
@@ -92,13 +91,6 @@ int rtsync_cond_wait(struct rtsync_cond *c, struct rtsync_mutex *m,
 	if (timeout)
 		timed_out = rtsync_timeout_stop(timeout);
 
-	/*
-	 * A dying thread never returns to user space: taking the mutex back
-	 * would only make its exit look like an owner death to the next
-	 * locker.
-	 */
-	if (fatal_signal_pending(current))
-		return -ERESTARTSYS;
 	ret = rtsync_mutex_relock(m);
 	if (ret)
 		return ret;

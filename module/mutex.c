@@ -177,8 +177,7 @@ static noinline int rtsync_mutex_lock_slow(struct rtsync_thread *self,
 	 * A waiter spinning on a running owner sees SIGKILL only once it has
 	 * the lock (PREEMPT_RT, preempt=full). It will never get back to user
 	 * space, so keeping the lock would report a death to the next owner
-	 * (EOWNERDEAD) of a thread that never held it there; give it back,
-	 * as a condition-variable waiter does (cond.c).
+	 * (EOWNERDEAD) of a thread that never held it there; give it back.
 	 */
 	if (fatal_signal_pending(current)) {
 		rt_mutex_unlock(&m->rtm);	/* still acquired for lockdep */
@@ -233,6 +232,14 @@ EXPORT_SYMBOL_IF_KUNIT(rtsync_mutex_lock);
  */
 int rtsync_mutex_relock(struct rtsync_mutex *m)
 {
+	/*
+	 * A dying thread never returns to user space: taking the mutex back
+	 * would only make its exit look like an owner death to the next
+	 * locker (rtsync_mutex_lock_slow() covers a signal that comes while
+	 * it sleeps).
+	 */
+	if (fatal_signal_pending(current))
+		return -ERESTARTSYS;
 	return rtsync_mutex_lock_common(m, NULL, false);
 }
 
