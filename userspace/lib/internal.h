@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "rtsync.h"
+#include "syscall.h"
 
 #define RTSYNC_HIDDEN __attribute__((visibility("hidden")))
 
@@ -33,7 +34,8 @@ RTSYNC_HIDDEN int rtsync__open_object(const char *name, int oflag,
 /*
  * rtsync__ioctl - ioctl(2) that returns 0 or the errno value and leaves
  * errno as it was, the convention of every non-open librtsync call.
- * Inline: every lock, unlock, wait and post makes one.
+ * Inline and without libc on x86-64 (syscall.h): every lock, unlock, wait
+ * and post makes one.
  *
  * No retry on EINTR: with SA_RESTART the kernel restarts the call itself
  * (the deadline is absolute, so a restart keeps it); without it, the
@@ -41,15 +43,9 @@ RTSYNC_HIDDEN int rtsync__open_object(const char *name, int oflag,
  */
 static inline int rtsync__ioctl(int fd, unsigned long request, void *arg)
 {
-	int *errnop = &errno;	/* one lookup of errno's address */
-	int saved_errno = *errnop;
-	int err;
+	long ret = rtsync__ioctl_raw(fd, request, arg);
 
-	if (ioctl(fd, request, arg) >= 0)
-		return 0;
-	err = *errnop;
-	*errnop = saved_errno;
-	return err;
+	return ret < 0 ? (int)-ret : 0;
 }
 
 /*

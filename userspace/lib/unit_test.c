@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -221,8 +222,53 @@ static void check_fd_calls(void)
 	close(devnull);
 }
 
+/*
+ * The direct system call (syscall.h) must give what libc's ioctl() gives:
+ * the result or -errno, with errno untouched either way, for a failure
+ * decided before the driver (EBADF), one from the driver (ENOTTY) and a
+ * success that writes through the argument pointer (FIONREAD of a pipe).
+ */
+static void check_ioctl_paths(void)
+{
+	static const char *const path_name[] = { "libc", "raw" };
+	int pipefd[2], i;
+
+	if (pipe(pipefd) || write(pipefd[1], "abc", 3) != 3) {
+		ok(0, "pipe with 3 bytes for the ioctl checks: %s",
+		   strerror(errno));
+		return;
+	}
+	diag("raw system call %s on this architecture",
+	     RTSYNC_RAW_SYSCALL ? "used" : "not used (libc's ioctl)");
+	for (i = 0; i < 2; i++) {
+		long (*call)(int, unsigned long, void *) =
+			i ? rtsync__ioctl_raw : rtsync__ioctl_libc;
+		int avail = -1;
+		long ret;
+
+		errno = ERRNO_SENTINEL;
+		ret = call(-1, RTSYNC_IOC_NOP, NULL);
+		ok(ret == -EBADF && errno == ERRNO_SENTINEL,
+		   "%s ioctl on fd -1: -EBADF, errno kept (got %ld, errno %d)",
+		   path_name[i], ret, errno);
+		errno = ERRNO_SENTINEL;
+		ret = call(pipefd[0], RTSYNC_IOC_NOP, NULL);
+		ok(ret == -ENOTTY && errno == ERRNO_SENTINEL,
+		   "%s ioctl NOP on a pipe: -ENOTTY, errno kept (got %ld, errno %d)",
+		   path_name[i], ret, errno);
+		errno = ERRNO_SENTINEL;
+		ret = call(pipefd[0], FIONREAD, &avail);
+		ok(ret == 0 && avail == 3 && errno == ERRNO_SENTINEL,
+		   "%s FIONREAD on a pipe: 0 and 3 bytes (got %ld, %d, errno %d)",
+		   path_name[i], ret, avail, errno);
+	}
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
 int main(void)
 {
+	check_ioctl_paths();
 	check_open_oflag();
 	check_missing_device();
 	check_timed("mutex_timedlock", rtsync_mutex_timedlock);
