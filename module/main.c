@@ -179,7 +179,7 @@ static __poll_t rtsync_obj_nopoll(struct file *file, poll_table *wait)
 
 static int rtsync_obj_release(struct inode *inode, struct file *file)
 {
-	/* A mutex held through this file stays held: it pins the object. */
+	/* A mutex held through this file stays held (rtsync_mutex_orphan()). */
 	rtsync_object_put(file->private_data);
 	return 0;
 }

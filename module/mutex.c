@@ -17,9 +17,12 @@
  * The owner is the rt_mutex's owner (rtsync_mutex_owner()): no copy of it
  * is kept, so none can disagree with the rt_mutex.
  *
- * Uncontended LOCK: a record lookup, rt_mutex_trylock(), an object
- * reference and the held-list entry; no lock of rtsync's own. UNLOCK: a
- * comparison with current and rt_mutex_unlock().
+ * Uncontended LOCK: a record lookup, rt_mutex_trylock() and the held-list
+ * entry; no lock or atomic operation of rtsync's own. UNLOCK: a comparison
+ * with current and rt_mutex_unlock(). Holding takes no reference to the
+ * object: LOCK and UNLOCK run through a file, which holds one, and a mutex
+ * whose last reference goes while held is freed by its owner's exit or
+ * exec probe (rtsync_mutex_orphan()).
  */
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
@@ -33,6 +36,7 @@ void rtsync_mutex_init(struct rtsync_mutex *m, u32 flags)
 	rt_mutex_init(&m->rtm);
 	INIT_HLIST_NODE(&m->held_node);
 	atomic_set(&m->waiters, 0);
+	atomic_set(&m->orphaned, 0);
 	m->recursive = flags & RTSYNC_MUTEX_RECURSIVE;
 	m->state = RTSYNC_MUTEX_NORMAL;
 }
@@ -48,14 +52,10 @@ static bool rtsync_mutex_is_owner(struct rtsync_mutex *m)
  */
 static __always_inline void rtsync_mutex_release(struct rtsync_mutex *m)
 {
-	struct rtsync_object *obj = rtsync_mutex_object(m);
-
 	hlist_del_init(&m->held_node);
 	m->recursion = 0;
 	mutex_acquire(&m->rtm.dep_map, 0, 1, _THIS_IP_);
 	rt_mutex_unlock(&m->rtm);
-	/* The reference that pinned the object while it was held. */
-	rtsync_object_put(obj);
 }
 
 /*
@@ -67,7 +67,6 @@ static __always_inline int rtsync_mutex_acquired(struct rtsync_thread *self,
 						 struct rtsync_mutex *m)
 {
 	mutex_release(&m->rtm.dep_map, _THIS_IP_);
-	rtsync_object_get(rtsync_mutex_object(m));
 	/* Only the thread itself (or its exit probe) touches its list. */
 	hlist_add_head(&m->held_node, &self->held);
 	m->recursion = 1;
@@ -302,17 +301,47 @@ int rtsync_mutex_consistent(struct rtsync_mutex *m)
 EXPORT_SYMBOL_IF_KUNIT(rtsync_mutex_consistent);
 
 /**
+ * rtsync_mutex_orphan - the last reference to @m's object is gone
+ * @m: the mutex
+ *
+ * Called from the object's release. No file refers to the object any
+ * more, so no LOCK or UNLOCK can run on it; only its owner's exit or exec
+ * probe (rtsync_mutex_owner_died()) may still reach it, through the
+ * owner's held list. Of the two, whichever sets @orphaned second frees
+ * the object. The owner does not give the rt_mutex back once no
+ * reference is left, so "held" cannot change under this check.
+ *
+ * Return: true if the owner's probe will free the object.
+ */
+bool rtsync_mutex_orphan(struct rtsync_mutex *m)
+{
+	return rtsync_mutex_owner(m) && !atomic_xchg(&m->orphaned, 1);
+}
+
+/**
  * rtsync_mutex_owner_died - release a mutex on behalf of its dying owner
  * @m: a mutex the calling thread holds while exiting or exec'ing
  *
  * The next acquirer gets EOWNERDEAD. Runs in the owner thread, from the
- * exit or exec probe, with preemption disabled.
+ * exit or exec probe, with preemption disabled. Holding a mutex takes no
+ * reference to its object, so the probe takes one for the release; if
+ * none is left, nobody can lock the mutex again: it is dropped from the
+ * held list as it is and freed here or by the release, whichever is last.
  */
 void rtsync_mutex_owner_died(struct rtsync_mutex *m)
 {
+	struct rtsync_object *obj = rtsync_mutex_object(m);
+
+	if (!kref_get_unless_zero(&obj->ref)) {
+		hlist_del_init(&m->held_node);
+		if (atomic_xchg(&m->orphaned, 1))
+			rtsync_object_free_later(obj);
+		return;
+	}
 	if (m->state != RTSYNC_MUTEX_NOTRECOVERABLE)
 		WRITE_ONCE(m->state, RTSYNC_MUTEX_OWNER_DIED);
 	rtsync_mutex_release(m);
+	rtsync_object_put(obj);
 }
 
 /* A snapshot for INFO; fields may change as soon as it is taken. */
@@ -354,7 +383,13 @@ void rtsync_mutex_get_info(struct rtsync_mutex *m,
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_mutex_get_info);
 
-static long rtsync_mutex_ioctl_lock(struct rtsync_mutex *m, void __user *argp)
+/*
+ * LOCK with a struct rtsync_wait_args. Out of line, so that the common
+ * LOCK without one (a NULL argument: no timeout) keeps no struct on its
+ * stack and reads nothing from user space.
+ */
+static noinline long rtsync_mutex_ioctl_lock_args(struct rtsync_mutex *m,
+						  void __user *argp)
 {
 	struct rtsync_deadline deadline;
 	int ret;
@@ -362,7 +397,6 @@ static long rtsync_mutex_ioctl_lock(struct rtsync_mutex *m, void __user *argp)
 	ret = rtsync_wait_args_from_user(argp, &deadline);
 	if (ret < 0)
 		return ret;
-	/* Inline, as UNLOCK below: no call of rtsync's own when uncontended. */
 	return rtsync_mutex_lock_common(m, ret ? &deadline : NULL, true);
 }
 
@@ -391,7 +425,10 @@ long rtsync_mutex_ioctl(struct file *file, unsigned int cmd,
 
 	switch (cmd) {
 	case RTSYNC_IOC_MUTEX_LOCK:
-		return rtsync_mutex_ioctl_lock(m, argp);
+		if (argp)
+			return rtsync_mutex_ioctl_lock_args(m, argp);
+		/* Inline, as UNLOCK: no call of rtsync's own when uncontended. */
+		return rtsync_mutex_lock_common(m, NULL, true);
 	case RTSYNC_IOC_MUTEX_TRYLOCK:
 		return rtsync_mutex_trylock(m);
 	case RTSYNC_IOC_MUTEX_UNLOCK:

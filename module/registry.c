@@ -200,14 +200,23 @@ static void rtsync_free_objects(struct work_struct *work)
 
 static DECLARE_WORK(rtsync_free_work, rtsync_free_objects);
 
+/* Free @obj from a work item; may be called in atomic context. */
+void rtsync_object_free_later(struct rtsync_object *obj)
+{
+	/* Queued by whoever finds the list empty; the work takes them all. */
+	if (llist_add(&obj->free_node, &rtsync_free_list))
+		queue_work(rtsync_free_wq, &rtsync_free_work);
+}
+
 /* The last rtsync_object_put(): may run in atomic context. */
 void rtsync_object_release(struct kref *ref)
 {
 	struct rtsync_object *obj = container_of(ref, struct rtsync_object, ref);
 
-	/* Queued by whoever finds the list empty; the work takes them all. */
-	if (llist_add(&obj->free_node, &rtsync_free_list))
-		queue_work(rtsync_free_wq, &rtsync_free_work);
+	/* A mutex still held is freed by its owner's exit or exec probe. */
+	if (obj->type == RTSYNC_TYPE_MUTEX && rtsync_mutex_orphan(&obj->mutex))
+		return;
+	rtsync_object_free_later(obj);
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_object_release);
 

@@ -3,11 +3,14 @@
  * rtsync internal API: shared by the module's files and by the KUnit suite.
  *
  * Objects
- *   struct rtsync_object is one named mutex or semaphore. Its kref counts:
- *   the name while it is linked in the registry, every open file, and a
- *   held mutex (so an object can never be freed while held). The last put
- *   defers the free to a workqueue, because it can happen in the thread-exit
- *   probe, where nothing may sleep.
+ *   struct rtsync_object is one named mutex, semaphore or condition
+ *   variable. Its kref counts the name while it is linked in the registry
+ *   and every open file; LOCK and UNLOCK run through a file, so they need
+ *   no reference of their own. A mutex still held when the last reference
+ *   goes is not freed: it is left to its owner, whose exit or exec probe
+ *   frees it (rtsync_mutex_orphan()). Frees are deferred to a workqueue,
+ *   because the last put can happen in the thread-exit probe, where
+ *   nothing may sleep.
  *
  * Locking order (outer to inner):
  *   rtsync_registry_lock (mutex: names, limits, permissions)
@@ -76,6 +79,9 @@ enum rtsync_mutex_state {
  * @state:      enum rtsync_mutex_state. Written only by the holder of @rtm,
  *              read locklessly (NOTRECOVERABLE is final).
  * @waiters:    threads sleeping in LOCK, for INFO.
+ * @orphaned:   set by whichever comes first of the object's last put and
+ *              the owner's exit or exec probe finding no reference left;
+ *              the second frees the object (rtsync_mutex_orphan()).
  * @recursive:  RECURSIVE flag; constant after creation.
  */
 struct rtsync_mutex {
@@ -84,6 +90,7 @@ struct rtsync_mutex {
 	unsigned int recursion;
 	unsigned int state;
 	atomic_t waiters;
+	atomic_t orphaned;
 	bool recursive;
 };
 
@@ -222,6 +229,7 @@ int rtsync_registry_setperm(struct rtsync_object *obj,
 			    const struct rtsync_setperm_args *args);
 void rtsync_registry_unlink_object(struct rtsync_object *obj);
 void rtsync_object_release(struct kref *ref);
+void rtsync_object_free_later(struct rtsync_object *obj);
 unsigned int rtsync_object_count(void);
 void rtsync_registry_flush(void);
 struct list_head *rtsync_registry_seq_start(loff_t *pos);
@@ -250,6 +258,7 @@ int rtsync_mutex_consistent(struct rtsync_mutex *m);
 int rtsync_mutex_check_wait(struct rtsync_mutex *m);
 int rtsync_mutex_relock(struct rtsync_mutex *m);
 void rtsync_mutex_owner_died(struct rtsync_mutex *m);
+bool rtsync_mutex_orphan(struct rtsync_mutex *m);
 void rtsync_mutex_get_info(struct rtsync_mutex *m,
 			   struct rtsync_mutex_info *info);
 long rtsync_mutex_ioctl(struct file *file, unsigned int cmd,
@@ -320,11 +329,6 @@ static inline struct task_struct *rtsync_mutex_owner(struct rtsync_mutex *m)
 }
 
 /* Inline: LOCK and UNLOCK of a mutex take and drop a reference. */
-static inline void rtsync_object_get(struct rtsync_object *obj)
-{
-	kref_get(&obj->ref);
-}
-
 /* May be called in atomic context: the free is deferred. */
 static inline void rtsync_object_put(struct rtsync_object *obj)
 {

@@ -150,6 +150,9 @@ static long rtsync_sem_ioctl_wait(struct rtsync_sem *s, void __user *argp)
 	struct rtsync_deadline deadline;
 	int ret;
 
+	/* NULL: no timeout, as an all-zero struct rtsync_wait_args. */
+	if (!argp)
+		return rtsync_sem_wait(s, NULL);
 	ret = rtsync_wait_args_from_user(argp, &deadline);
 	if (ret < 0)
 		return ret;

@@ -448,7 +448,8 @@ static struct rtsync_sem *rtsync_test_sem(struct kunit *test, const char *tag,
 }
 
 /* Put a reference taken by rtsync_test_open() before the case ends. */
-static void rtsync_test_put(struct kunit *test, struct rtsync_object *obj)
+/* The case no longer holds @obj's reference: the exit must not put it. */
+static bool rtsync_test_forget(struct kunit *test, struct rtsync_object *obj)
 {
 	struct rtsync_test_ctx *ctx = test->priv;
 	unsigned int i;
@@ -456,11 +457,17 @@ static void rtsync_test_put(struct kunit *test, struct rtsync_object *obj)
 	for (i = 0; i < ctx->nr_objs; i++) {
 		if (ctx->objs[i] == obj) {
 			ctx->objs[i] = NULL;
-			rtsync_object_put(obj);
-			return;
+			return true;
 		}
 	}
-	KUNIT_FAIL(test, "put of an object the case does not hold");
+	KUNIT_FAIL(test, "%s: the case does not hold this object", obj->name);
+	return false;
+}
+
+static void rtsync_test_put(struct kunit *test, struct rtsync_object *obj)
+{
+	if (rtsync_test_forget(test, obj))
+		rtsync_object_put(obj);
 }
 
 /* Objects not yet freed, after every pending free has run. */
@@ -881,27 +888,6 @@ static void rtsync_registry_unlinked_object_lives_while_open(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rtsync_test_count(), ctx->objects_at_start);
 }
 
-/* Deletion safety: a held mutex pins its object. */
-static void rtsync_registry_held_mutex_pins_object(struct kunit *test)
-{
-	struct rtsync_test_ctx *ctx = test->priv;
-	struct rtsync_object *obj;
-	struct rtsync_mutex *m;
-
-	obj = rtsync_test_create(test, "obj", RTSYNC_TYPE_MUTEX, NULL);
-	m = &obj->mutex;
-	KUNIT_ASSERT_EQ(test, rtsync_mutex_lock(m, NULL), 0);
-	KUNIT_EXPECT_EQ(test, rtsync_test_kref(obj), 3U);
-	KUNIT_ASSERT_EQ(test, rtsync_registry_unlink(obj->name), 0);
-	rtsync_test_put(test, obj);
-	/* Only the lock holds it now. */
-	KUNIT_EXPECT_EQ(test, rtsync_test_kref(obj), 1U);
-	KUNIT_EXPECT_EQ(test, rtsync_test_count(), ctx->objects_at_start + 1);
-	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), current);
-	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
-	KUNIT_EXPECT_EQ(test, rtsync_test_count(), ctx->objects_at_start);
-}
-
 static void rtsync_registry_mode_applies_umask(struct kunit *test)
 {
 	struct rtsync_object *obj;
@@ -1094,7 +1080,6 @@ static struct kunit_case rtsync_registry_test_cases[] = {
 	KUNIT_CASE(rtsync_registry_unlink_removes_name),
 	KUNIT_CASE(rtsync_registry_reuse_gives_new_object),
 	KUNIT_CASE(rtsync_registry_unlinked_object_lives_while_open),
-	KUNIT_CASE(rtsync_registry_held_mutex_pins_object),
 	KUNIT_CASE(rtsync_registry_mode_applies_umask),
 	KUNIT_CASE(rtsync_registry_open_needs_permission),
 	KUNIT_CASE(rtsync_registry_unlink_needs_owner),
@@ -1141,8 +1126,9 @@ static void rtsync_mutex_lock_sets_owner(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), current);
 	KUNIT_EXPECT_EQ(test, m->recursion, 1U);
 	KUNIT_EXPECT_EQ(test, m->state, (unsigned int)RTSYNC_MUTEX_NORMAL);
-	/* A held mutex holds a reference to its object. */
-	KUNIT_EXPECT_EQ(test, rtsync_test_kref(obj), 3U);
+	/* Holding takes no reference (the caller's and the name's). */
+	KUNIT_EXPECT_EQ(test, rtsync_test_kref(obj), 2U);
+	KUNIT_EXPECT_FALSE(test, hlist_unhashed(&m->held_node));
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
 	KUNIT_EXPECT_NULL(test, rtsync_mutex_owner(m));
 	KUNIT_EXPECT_TRUE(test, hlist_unhashed(&m->held_node));
@@ -1162,7 +1148,7 @@ static void rtsync_mutex_relock_edeadlk(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_lock(m, NULL), -EDEADLK);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_trylock(m), -EDEADLK);
 	KUNIT_EXPECT_EQ(test, m->recursion, 1U);
-	KUNIT_EXPECT_EQ(test, rtsync_test_kref(rtsync_mutex_object(m)), 3U);
+	KUNIT_EXPECT_EQ(test, rtsync_test_kref(rtsync_mutex_object(m)), 2U);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), -EPERM);
 }
@@ -1178,8 +1164,8 @@ static void rtsync_mutex_recursive_counts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_trylock(m), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_lock(m, NULL), 0);
 	KUNIT_EXPECT_EQ(test, m->recursion, 3U);
-	/* One reference however deep. */
-	KUNIT_EXPECT_EQ(test, rtsync_test_kref(rtsync_mutex_object(m)), 3U);
+	/* No reference taken, however deep. */
+	KUNIT_EXPECT_EQ(test, rtsync_test_kref(rtsync_mutex_object(m)), 2U);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
 	KUNIT_EXPECT_EQ(test, m->recursion, 1U);
@@ -1311,7 +1297,7 @@ static void rtsync_mutex_owner_death_eownerdead(struct kunit *test)
 	rtsync_test_die_holding(test, rtsync_actor_new(test), m);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(m->state),
 			(unsigned int)RTSYNC_MUTEX_OWNER_DIED);
-	/* The dead owner's reference was dropped. */
+	/* Holding took no reference, and the death left none behind. */
 	KUNIT_EXPECT_EQ(test, rtsync_test_kref(obj), 2U);
 
 	KUNIT_ASSERT_EQ(test, rtsync_mutex_trylock(m), -EOWNERDEAD);
@@ -1413,7 +1399,10 @@ static void rtsync_mutex_notrecoverable_reaches_sleepers(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rtsync_test_kref(rtsync_mutex_object(m)), 2U);
 }
 
-/* The last reference of an unlinked mutex can be the dead owner's. */
+/*
+ * Deletion safety: a mutex held when its last reference goes (unlinked,
+ * every fd closed) is not freed; its owner's exit frees it.
+ */
 static void rtsync_mutex_owner_death_frees_object(struct kunit *test)
 {
 	struct rtsync_test_ctx *ctx = test->priv;
@@ -1424,8 +1413,37 @@ static void rtsync_mutex_owner_death_frees_object(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, rtsync_actor_call(owner, rtsync_op_lock, m), 0);
 	KUNIT_ASSERT_EQ(test, rtsync_registry_unlink(obj->name), 0);
 	rtsync_test_put(test, obj);
+	/* Left to the owner: still held, still counted. */
 	KUNIT_EXPECT_EQ(test, rtsync_test_count(), ctx->objects_at_start + 1);
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), owner->task);
+	KUNIT_EXPECT_EQ(test, atomic_read(&m->orphaned), 1);
 	rtsync_actor_stop(owner);
+	KUNIT_EXPECT_EQ(test, rtsync_test_count(), ctx->objects_at_start);
+}
+
+/*
+ * The other order: the owner's exit finds no reference left before the
+ * release has run (the last put is on its way on another CPU). The exit
+ * leaves the object to the release, which frees it when it comes.
+ */
+static void rtsync_mutex_owner_death_before_release(struct kunit *test)
+{
+	struct rtsync_test_ctx *ctx = test->priv;
+	struct rtsync_mutex *m = rtsync_test_mutex(test, "m");
+	struct rtsync_object *obj = rtsync_mutex_object(m);
+	struct rtsync_actor *owner = rtsync_actor_new(test);
+
+	KUNIT_ASSERT_EQ(test, rtsync_actor_call(owner, rtsync_op_lock, m), 0);
+	KUNIT_ASSERT_EQ(test, rtsync_registry_unlink(obj->name), 0);
+	/* The last put, stopped between its decrement and the release. */
+	KUNIT_ASSERT_TRUE(test, rtsync_test_forget(test, obj));
+	KUNIT_ASSERT_TRUE(test, refcount_dec_and_test(&obj->ref.refcount));
+	rtsync_actor_stop(owner);
+	KUNIT_EXPECT_EQ(test, rtsync_test_count(), ctx->objects_at_start + 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&m->orphaned), 1);
+	/* The rt_mutex is not given back once no reference is left. */
+	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), owner->task);
+	rtsync_object_release(&obj->ref);
 	KUNIT_EXPECT_EQ(test, rtsync_test_count(), ctx->objects_at_start);
 }
 
@@ -1580,6 +1598,7 @@ static struct kunit_case rtsync_mutex_test_cases[] = {
 	KUNIT_CASE(rtsync_mutex_unlock_inconsistent_notrecoverable),
 	KUNIT_CASE(rtsync_mutex_notrecoverable_reaches_sleepers),
 	KUNIT_CASE(rtsync_mutex_owner_death_frees_object),
+	KUNIT_CASE(rtsync_mutex_owner_death_before_release),
 	KUNIT_CASE(rtsync_mutex_deadlock_abba),
 	KUNIT_CASE(rtsync_mutex_deadlock_abba_race),
 	KUNIT_CASE(rtsync_mutex_deadlock_cycle_of_three),

@@ -97,6 +97,9 @@ struct rtsync_unlink_args {
  *           RTSYNC_WAIT_TIMEOUT
  * @flags:   RTSYNC_WAIT_*; without RTSYNC_WAIT_TIMEOUT the wait has no
  *           timeout
+ *
+ * A NULL argument in place of the struct also means no timeout, and spares
+ * the kernel reading it (as for futex(2)'s timeout).
  */
 struct rtsync_wait_args {
 	__u64 timeout;

@@ -19,9 +19,8 @@ int rtsync_mutex_open(const char *name, int oflag, mode_t mode,
 
 int rtsync_mutex_lock(int fd)
 {
-	struct rtsync_wait_args args = { 0 };
-
-	return rtsync__ioctl(fd, RTSYNC_IOC_MUTEX_LOCK, &args);
+	/* No argument: no timeout, and nothing for the kernel to read. */
+	return rtsync__ioctl(fd, RTSYNC_IOC_MUTEX_LOCK, NULL);
 }
 
 int rtsync_mutex_timedlock(int fd, clockid_t clock,

@@ -20,9 +20,8 @@ int rtsync_sem_open(const char *name, int oflag, mode_t mode,
 
 int rtsync_sem_wait(int fd)
 {
-	struct rtsync_wait_args args = { 0 };
-
-	return rtsync__ioctl(fd, RTSYNC_IOC_SEM_WAIT, &args);
+	/* No argument: no timeout. */
+	return rtsync__ioctl(fd, RTSYNC_IOC_SEM_WAIT, NULL);
 }
 
 int rtsync_sem_trywait(int fd)
