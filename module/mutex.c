@@ -71,6 +71,8 @@ static __always_inline int rtsync_mutex_acquired(struct rtsync_thread *self,
 	hlist_add_head(&m->held_node, &self->held);
 	m->recursion = 1;
 
+	if (likely(m->state == RTSYNC_MUTEX_NORMAL))
+		return 0;
 	switch (m->state) {
 	case RTSYNC_MUTEX_NOTRECOVERABLE:
 		/* Let the next sleeper see it too. */
@@ -85,10 +87,12 @@ static __always_inline int rtsync_mutex_acquired(struct rtsync_thread *self,
 }
 
 /*
- * What LOCK and TRYLOCK decide before touching the rt_mutex.
- * Return: 1 to go on, or the result (0 after counting a recursion).
+ * Why m->rtm could not be taken: the caller holds it already (a recursion,
+ * or EDEADLK), it cannot be recovered, or another thread holds it.
+ * Return: 1 for another thread, or the result (0 after counting a
+ * recursion).
  */
-static int rtsync_mutex_precheck(struct rtsync_mutex *m)
+static int rtsync_mutex_busy(struct rtsync_mutex *m)
 {
 	if (rtsync_mutex_is_owner(m)) {
 		if (!m->recursive)
@@ -104,24 +108,22 @@ static int rtsync_mutex_precheck(struct rtsync_mutex *m)
 }
 
 /*
- * What LOCK and TRYLOCK share: the checks, the caller's record and one
- * attempt at m->rtm. Return: 1 with *selfp set when m->rtm is taken by
- * another thread (LOCK sleeps then, TRYLOCK fails), or the result.
+ * What LOCK and TRYLOCK share: the caller's record, one attempt at m->rtm
+ * and, only if that fails, the checks (the owner's relock, a mutex that
+ * cannot be recovered; a free one of those is taken and handed back by
+ * rtsync_mutex_acquired()). Return: 1 with *selfp set when m->rtm is
+ * taken by another thread (LOCK sleeps then, TRYLOCK fails), or the
+ * result.
  */
 static __always_inline int rtsync_mutex_try(struct rtsync_mutex *m,
 					    struct rtsync_thread **selfp)
 {
-	int ret;
-
-	ret = rtsync_mutex_precheck(m);
-	if (ret <= 0)
-		return ret;
 	*selfp = rtsync_thread_current(true);
 	if (!*selfp)
 		return -ENOMEM;
 	if (rt_mutex_trylock(&m->rtm))
 		return rtsync_mutex_acquired(*selfp, m);
-	return 1;
+	return rtsync_mutex_busy(m);
 }
 
 /**

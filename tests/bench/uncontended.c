@@ -6,8 +6,9 @@
  *    ioctls (the same two trips through the ioctl path, doing nothing), a
  *    robust PI pthread mutex in shared memory, a SysV semaphore taken and
  *    given back with SEM_UNDO, and a POSIX named semaphore;
- *  - trylock+unlock, which differs from lock+unlock only by not copying
- *    LOCK's argument struct in, to split rtsync's own cost.
+ *  - trylock+unlock, and timedlock+unlock with a deadline that never
+ *    comes: LOCK with its argument struct to read (the untimed LOCK passes
+ *    none), to split rtsync's own cost.
  *
  * Each repetition runs every contender once, in an order that rotates from
  * one repetition to the next, so drift and warm-up hit them all alike.
@@ -29,6 +30,7 @@ enum contender {
 	NOP_PAIR,
 	RTSYNC_MUTEX,
 	RTSYNC_TRYLOCK,
+	RTSYNC_TIMEDLOCK,
 	PI_MUTEX,
 	SYSV_SEM,
 	POSIX_SEM,
@@ -41,6 +43,7 @@ static const char *const contender_name[NR_CONTENDERS] = {
 	[NOP_PAIR]	= "NOP ioctl pair",
 	[RTSYNC_MUTEX]	= "rtsync lock+unlock",
 	[RTSYNC_TRYLOCK] = "rtsync trylock+unlock",
+	[RTSYNC_TIMEDLOCK] = "rtsync timedlock+unlock",
 	[PI_MUTEX]	= "pthread PI robust pshared mutex lock+unlock",
 	[SYSV_SEM]	= "SysV semop -1/+1 with SEM_UNDO",
 	[POSIX_SEM]	= "POSIX named sem_wait+sem_post",
@@ -49,6 +52,7 @@ static const char *const contender_name[NR_CONTENDERS] = {
 static struct {
 	int devfd;
 	int mutex_fd;
+	struct timespec far;	/* a timedlock deadline that never comes */
 	pthread_mutex_t *pi;
 	int sysv_id;
 	sem_t *posix;
@@ -91,6 +95,14 @@ static double run(enum contender which, long iters)
 			errors += rtsync_mutex_unlock(c.mutex_fd) != 0;
 		}
 		break;
+	case RTSYNC_TIMEDLOCK:
+		for (i = 0; i < iters; i++) {
+			errors += rtsync_mutex_timedlock(c.mutex_fd,
+							 CLOCK_MONOTONIC,
+							 &c.far) != 0;
+			errors += rtsync_mutex_unlock(c.mutex_fd) != 0;
+		}
+		break;
 	case PI_MUTEX:
 		for (i = 0; i < iters; i++) {
 			errors += pthread_mutex_lock(c.pi) != 0;
@@ -126,6 +138,8 @@ static void setup(char *mutex_name, size_t mutex_size, char *sem_name,
 				       O_CREAT | O_EXCL, 0600, 0);
 	if (c.mutex_fd < 0)
 		bail("rtsync_mutex_open");
+	clock_gettime(CLOCK_MONOTONIC, &c.far);
+	c.far.tv_sec += 3600;
 	c.pi = shared_mem(sizeof(*c.pi));
 	pi_mutex_init(c.pi);
 	c.sysv_id = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
@@ -191,8 +205,11 @@ int main(void)
 		   contender_name[PI_MUTEX], &s[PI_MUTEX], "ns", "-", runs);
 	row_paired("2", "uncontended lock+unlock", &s[RTSYNC_MUTEX],
 		   contender_name[POSIX_SEM], &s[POSIX_SEM], "ns", "-", runs);
-	row_paired("2", "uncontended trylock+unlock (LOCK without its argument copy)",
+	row_paired("2", "uncontended trylock+unlock",
 		   &s[RTSYNC_TRYLOCK], contender_name[NOP_PAIR], &s[NOP_PAIR],
+		   "ns", "-", runs);
+	row_paired("2", "uncontended timedlock+unlock (LOCK reads its argument)",
+		   &s[RTSYNC_TIMEDLOCK], contender_name[NOP_PAIR], &s[NOP_PAIR],
 		   "ns", "-", runs);
 
 	teardown(mutex_name, sem_name);
