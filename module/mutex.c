@@ -126,6 +126,16 @@ static __always_inline int rtsync_mutex_try(struct rtsync_mutex *m,
 	return rtsync_mutex_busy(m);
 }
 
+/* Inline into the ioctl, as LOCK and UNLOCK are. */
+static __always_inline int __rtsync_mutex_trylock(struct rtsync_mutex *m)
+{
+	struct rtsync_thread *self;
+	int ret;
+
+	ret = rtsync_mutex_try(m, &self);
+	return ret == 1 ? -EBUSY : ret;
+}
+
 /**
  * rtsync_mutex_trylock - take @m if it is free
  * @m: the mutex
@@ -135,11 +145,7 @@ static __always_inline int rtsync_mutex_try(struct rtsync_mutex *m,
  */
 int rtsync_mutex_trylock(struct rtsync_mutex *m)
 {
-	struct rtsync_thread *self;
-	int ret;
-
-	ret = rtsync_mutex_try(m, &self);
-	return ret == 1 ? -EBUSY : ret;
+	return __rtsync_mutex_trylock(m);
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_mutex_trylock);
 
@@ -432,7 +438,7 @@ long rtsync_mutex_ioctl(struct file *file, unsigned int cmd,
 		/* Inline, as UNLOCK: no call of rtsync's own when uncontended. */
 		return rtsync_mutex_lock_common(m, NULL, true);
 	case RTSYNC_IOC_MUTEX_TRYLOCK:
-		return rtsync_mutex_trylock(m);
+		return __rtsync_mutex_trylock(m);
 	case RTSYNC_IOC_MUTEX_UNLOCK:
 		return __rtsync_mutex_unlock(m);
 	case RTSYNC_IOC_MUTEX_CONSISTENT:
