@@ -1399,6 +1399,19 @@ static void rtsync_mutex_notrecoverable_reaches_sleepers(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rtsync_test_kref(rtsync_mutex_object(m)), 2U);
 }
 
+/* A mutex held by a new actor, unlinked: the case's is its last reference. */
+static struct rtsync_mutex *rtsync_test_held_unlinked(struct kunit *test,
+						      struct rtsync_actor **owner)
+{
+	struct rtsync_mutex *m = rtsync_test_mutex(test, "m");
+
+	*owner = rtsync_actor_new(test);
+	KUNIT_ASSERT_EQ(test, rtsync_actor_call(*owner, rtsync_op_lock, m), 0);
+	KUNIT_ASSERT_EQ(test,
+			rtsync_registry_unlink(rtsync_mutex_object(m)->name), 0);
+	return m;
+}
+
 /*
  * Deletion safety: a mutex held when its last reference goes (unlinked,
  * every fd closed) is not freed; its owner's exit frees it.
@@ -1406,13 +1419,10 @@ static void rtsync_mutex_notrecoverable_reaches_sleepers(struct kunit *test)
 static void rtsync_mutex_owner_death_frees_object(struct kunit *test)
 {
 	struct rtsync_test_ctx *ctx = test->priv;
-	struct rtsync_mutex *m = rtsync_test_mutex(test, "m");
-	struct rtsync_object *obj = rtsync_mutex_object(m);
-	struct rtsync_actor *owner = rtsync_actor_new(test);
+	struct rtsync_actor *owner;
+	struct rtsync_mutex *m = rtsync_test_held_unlinked(test, &owner);
 
-	KUNIT_ASSERT_EQ(test, rtsync_actor_call(owner, rtsync_op_lock, m), 0);
-	KUNIT_ASSERT_EQ(test, rtsync_registry_unlink(obj->name), 0);
-	rtsync_test_put(test, obj);
+	rtsync_test_put(test, rtsync_mutex_object(m));
 	/* Left to the owner: still held, still counted. */
 	KUNIT_EXPECT_EQ(test, rtsync_test_count(), ctx->objects_at_start + 1);
 	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), owner->task);
@@ -1429,12 +1439,10 @@ static void rtsync_mutex_owner_death_frees_object(struct kunit *test)
 static void rtsync_mutex_owner_death_before_release(struct kunit *test)
 {
 	struct rtsync_test_ctx *ctx = test->priv;
-	struct rtsync_mutex *m = rtsync_test_mutex(test, "m");
+	struct rtsync_actor *owner;
+	struct rtsync_mutex *m = rtsync_test_held_unlinked(test, &owner);
 	struct rtsync_object *obj = rtsync_mutex_object(m);
-	struct rtsync_actor *owner = rtsync_actor_new(test);
 
-	KUNIT_ASSERT_EQ(test, rtsync_actor_call(owner, rtsync_op_lock, m), 0);
-	KUNIT_ASSERT_EQ(test, rtsync_registry_unlink(obj->name), 0);
 	/* The last put, stopped between its decrement and the release. */
 	KUNIT_ASSERT_TRUE(test, rtsync_test_forget(test, obj));
 	KUNIT_ASSERT_TRUE(test, refcount_dec_and_test(&obj->ref.refcount));
