@@ -203,10 +203,62 @@ static void test_close_while_held(void)
 	shared_free(c, sizeof(*c));
 }
 
+#define EXEC_ARG	"--exit-after-exec"
+#define MODULE_REFCNT	"/sys/module/rtsync/refcnt"
+
+/* The module's reference count: one per live object and per open file. */
+static int module_refcnt(void)
+{
+	FILE *f = fopen(MODULE_REFCNT, "r");
+	int n = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
 /*
- * Unlinked and its last fd closed while held: only the hold pins the
- * object. The owner thread then ends; the release must free it cleanly
- * (a debug kernel reports use-after-free or a leak here), and the name is
+ * The module's reference count once objects dropped earlier are freed (a
+ * work item frees them): the value that two reads 50 ms apart agree on.
+ */
+static int module_refcnt_settled(void)
+{
+	int n = module_refcnt(), i;
+
+	for (i = 0; i < 100; i++) {
+		int again;
+
+		sleep_ms(50);
+		again = module_refcnt();
+		if (again == n)
+			break;
+		n = again;
+	}
+	return n;
+}
+
+/* The module's reference count comes back to @before (objects freed). */
+static void expect_refcnt(int before, const char *label)
+{
+	int64_t deadline = now_ns(CLOCK_MONOTONIC) + 5000000000LL;
+	int now;
+
+	/* The free runs from a work item: give it a moment. */
+	while ((now = module_refcnt()) != before &&
+	       now_ns(CLOCK_MONOTONIC) < deadline)
+		sleep_ms(10);
+	ok(now == before, "%s: every object is freed (module refcount %d, was %d)",
+	   label, now, before);
+}
+
+/*
+ * Unlinked and its last fd closed while held: nothing refers to the object
+ * but the owner's held list. The owner thread then ends; its exit hook
+ * must free it (a debug kernel reports use-after-free or a leak here; the
+ * module's reference count shows a leak on any kernel), and the name is
  * free for a new object.
  */
 struct orphan {
@@ -241,9 +293,10 @@ static void test_orphan(int in_process)
 				       : "unlinked, closed and held by a thread that returns";
 	struct orphan *o = shared_mem(sizeof(*o));
 	struct rtsync_mutex_status st;
+	int fd, before = module_refcnt_settled();
 	pthread_t t;
-	int fd;
 
+	ok(before > 0, "%s: %s reads %d", label, MODULE_REFCNT, before);
 	test_name(o->name, sizeof(o->name), "life");
 	if (in_process) {
 		is_exit(wait_child(start_child(orphan_process, o), 30), 0,
@@ -266,15 +319,50 @@ static void test_orphan(int in_process)
 		rtsync_mutex_unlock(fd);
 		drop_object(fd, o->name);
 	}
+	expect_refcnt(before, label);
 	shared_free(o, sizeof(*o));
 }
 
-int main(void)
+/*
+ * Locks, unlinks and exec()s holding the mutex, whose only fd is
+ * close-on-exec: the exec hook releases it as an owner death while the fd
+ * is still open (its close completes on the way back to user space), and
+ * that close frees the object.
+ */
+static int orphan_exec_process(void *arg)
 {
+	const char *name = arg;
+	int fd = rtsync_mutex_open(name, O_CREAT | O_EXCL, 0600, 0);
+
+	if (fd < 0 || rtsync_mutex_lock(fd) || rtsync_unlink(name))
+		return 1;
+	execl("/proc/self/exe", "mutex_lifetime", EXEC_ARG, (char *)NULL);
+	return 127;
+}
+
+static void test_orphan_exec(void)
+{
+	const char *label = "unlinked and held across exec() (fds close on exec)";
+	char *name = shared_mem(64);
+	int before = module_refcnt_settled();
+
+	test_name(name, 64, "life");
+	is_exit(wait_child(start_child(orphan_exec_process, name), 30), 0,
+		"process that locked, unlinked and exec'd");
+	expect_refcnt(before, label);
+	ok(name_absent(name), "%s: the name is gone", label);
+	shared_free(name, 64);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], EXEC_ARG))
+		return 0;
 	test_unlink_while_held();
 	test_unlink_with_waiter();
 	test_close_while_held();
 	test_orphan(0);
 	test_orphan(1);
+	test_orphan_exec();
 	return tap_done();
 }
