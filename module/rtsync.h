@@ -34,7 +34,6 @@
 #include <linux/rtmutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
-#include <linux/uaccess.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -296,6 +295,8 @@ void rtsync_waitq_sleep(struct rtsync_waitq *q, struct rtsync_waiter *w, spinloc
 struct rtsync_timeout;
 int rtsync_deadline_from_user(const struct rtsync_wait_args *args,
 			      struct rtsync_deadline *deadline);
+int rtsync_wait_args_from_user(const void __user *argp,
+			       struct rtsync_deadline *deadline);
 struct rtsync_timeout *rtsync_timeout_start(const struct rtsync_deadline *d);
 bool rtsync_timeout_stop(struct rtsync_timeout *t);
 
@@ -403,39 +404,6 @@ static inline struct rtsync_thread *rtsync_thread_current(bool create)
 	if (t || !create)
 		return t;
 	return rtsync_thread_create();
-}
-
-/**
- * rtsync_wait_args_from_user - copy and validate a struct rtsync_wait_args
- * @argp:     user pointer
- * @deadline: filled in when the args carry a timeout
- *
- * Return: as rtsync_deadline_from_user(), or -EFAULT.
- */
-static inline int
-rtsync_wait_args_from_user(const void __user *argp,
-			   struct rtsync_deadline *deadline)
-{
-	const struct rtsync_wait_args __user *uargs = argp;
-	struct rtsync_wait_args args;
-
-	/*
-	 * Inline, on every LOCK and WAIT: three loads in one user-access
-	 * window cost less than copy_from_user()'s generic copy.
-	 */
-	if (!user_access_begin(uargs, sizeof(*uargs)))
-		return -EFAULT;
-	unsafe_get_user(args.timeout, &uargs->timeout, efault);
-	unsafe_get_user(args.clockid, &uargs->clockid, efault);
-	unsafe_get_user(args.flags, &uargs->flags, efault);
-	user_access_end();
-	/* The common case, all zero: no timeout. */
-	if (!args.timeout && !args.clockid && !args.flags)
-		return 0;
-	return rtsync_deadline_from_user(&args, deadline);
-efault:
-	user_access_end();
-	return -EFAULT;
 }
 
 #endif /* RTSYNC_INTERNAL_H */

@@ -80,6 +80,24 @@ int rtsync_deadline_from_user(const struct rtsync_wait_args *args,
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_deadline_from_user);
 
+/**
+ * rtsync_wait_args_from_user - copy and validate a struct rtsync_wait_args
+ * @argp:     user pointer (LOCK and WAIT without one have no timeout and
+ *            never get here)
+ * @deadline: filled in when the args carry a timeout
+ *
+ * Return: as rtsync_deadline_from_user(), or -EFAULT.
+ */
+int rtsync_wait_args_from_user(const void __user *argp,
+			       struct rtsync_deadline *deadline)
+{
+	struct rtsync_wait_args args;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	return rtsync_deadline_from_user(&args, deadline);
+}
+
 static void rtsync_timeout_free_work(struct callback_head *work)
 {
 	kfree(container_of(work, struct rtsync_timeout, work));

@@ -8,7 +8,6 @@
 #define RTSYNC_INTERNAL_H
 
 #include <errno.h>
-#include <sys/ioctl.h>
 #include <time.h>
 
 #include "rtsync.h"
