@@ -229,16 +229,9 @@ static inline int load_module(void)
 static inline int param_read(const char *param, unsigned long *value)
 {
 	char path[128];
-	FILE *f;
-	int n;
 
 	snprintf(path, sizeof(path), PARAM_DIR "%s", param);
-	f = fopen(path, "re");
-	if (!f)
-		return errno;
-	n = fscanf(f, "%lu", value);
-	fclose(f);
-	return n == 1 ? 0 : EIO;
+	return read_number(path, value);
 }
 
 /* param_write - set a module parameter: 0 or errno */

@@ -166,6 +166,19 @@ strf(const char *fmt, ...)
 	return buf;
 }
 
+/* read_number - the number a sysfs or procfs file holds: 0 or errno */
+static inline int read_number(const char *path, unsigned long *value)
+{
+	FILE *f = fopen(path, "re");
+	int n;
+
+	if (!f)
+		return errno;
+	n = fscanf(f, "%lu", value);
+	fclose(f);
+	return n == 1 ? 0 : EIO;
+}
+
 /* ---- clocks ---- */
 
 static inline int64_t now_ns(clockid_t clock)

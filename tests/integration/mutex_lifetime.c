@@ -209,15 +209,9 @@ static void test_close_while_held(void)
 /* The module's reference count: one per live object and per open file. */
 static int module_refcnt(void)
 {
-	FILE *f = fopen(MODULE_REFCNT, "r");
-	int n = -1;
+	unsigned long n;
 
-	if (f) {
-		if (fscanf(f, "%d", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
+	return read_number(MODULE_REFCNT, &n) ? -1 : (int)n;
 }
 
 /*

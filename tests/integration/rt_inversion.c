@@ -276,15 +276,9 @@ static void run_scenario(struct load *l, enum lock_kind kind,
 
 static int is_realtime(void)
 {
-	FILE *f = fopen("/sys/kernel/realtime", "r");
-	int v = 0;
+	unsigned long v;
 
-	if (!f)
-		return 0;
-	if (fscanf(f, "%d", &v) != 1)
-		v = 0;
-	fclose(f);
-	return v == 1;
+	return !read_number("/sys/kernel/realtime", &v) && v == 1;
 }
 
 static void skip_all(const char *why)
