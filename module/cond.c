@@ -21,13 +21,25 @@
  * mutex held again: with SA_RESTART the wait restarts (the deadline is
  * absolute), otherwise user space sees EINTR holding the mutex.
  */
+#include <linux/module.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/uaccess.h>
 #include "rtsync.h"
 
-void rtsync_cond_init(struct rtsync_cond *c)
+static_assert(RTSYNC_INFO_HEAD_OK(struct rtsync_cond_info));
+
+static int rtsync_cond_check_create(const struct rtsync_open_args *args)
 {
-	spin_lock_init(&c->lock);
+	return args->mutex_flags || args->sem_value || args->sem_max ?
+	       -EINVAL : 0;
+}
+
+static void rtsync_cond_init(struct rtsync_object *obj,
+			     const struct rtsync_open_args *args)
+{
+	struct rtsync_cond *c = rtsync_to_cond(obj);
+
 	rtsync_waitq_init(&c->sleepers);
 	c->mutex = NULL;
 }
@@ -35,7 +47,7 @@ void rtsync_cond_init(struct rtsync_cond *c)
 /* The binding to a mutex lasts while there are sleepers. */
 static void rtsync_cond_unbind_if_idle(struct rtsync_cond *c)
 {
-	lockdep_assert_held(&c->lock);
+	lockdep_assert_held(&c->sleepers.lock);
 	if (!c->sleepers.count)
 		c->mutex = NULL;
 }
@@ -70,24 +82,24 @@ int rtsync_cond_wait(struct rtsync_cond *c, struct rtsync_mutex *m,
 			return PTR_ERR(timeout);
 	}
 
-	spin_lock(&c->lock);
+	spin_lock(&c->sleepers.lock);
 	if (c->mutex && c->mutex != m) {
-		spin_unlock(&c->lock);
+		spin_unlock(&c->sleepers.lock);
 		if (timeout)
 			rtsync_timeout_stop(timeout);
 		return -EINVAL;
 	}
 	c->mutex = m;
 	rtsync_waitq_add(&c->sleepers, &w);
-	spin_unlock(&c->lock);
+	spin_unlock(&c->sleepers.lock);
 
 	/* Queued first, released second: see the top of this file. */
 	rtsync_mutex_unlock(m);
 
-	spin_lock(&c->lock);
-	rtsync_waitq_sleep(&c->sleepers, &w, &c->lock);
+	spin_lock(&c->sleepers.lock);
+	rtsync_waitq_sleep(&c->sleepers, &w);
 	rtsync_cond_unbind_if_idle(c);
-	spin_unlock(&c->lock);
+	spin_unlock(&c->sleepers.lock);
 	if (timeout)
 		timed_out = rtsync_timeout_stop(timeout);
 
@@ -112,11 +124,11 @@ u32 rtsync_cond_wake(struct rtsync_cond *c, u32 max)
 	struct rtsync_wake wake = { 0 };
 	u32 woken = 0;
 
-	spin_lock(&c->lock);
+	spin_lock(&c->sleepers.lock);
 	while (woken < max && rtsync_waitq_wake_one(&c->sleepers, &wake))
 		woken++;
 	rtsync_cond_unbind_if_idle(c);
-	spin_unlock(&c->lock);
+	spin_unlock(&c->sleepers.lock);
 	rtsync_wake_run(&wake);
 	return woken;
 }
@@ -124,14 +136,21 @@ EXPORT_SYMBOL_IF_KUNIT(rtsync_cond_wake);
 
 void rtsync_cond_get_info(struct rtsync_cond *c, struct rtsync_cond_info *info)
 {
-	struct rtsync_object *obj = rtsync_cond_object(c);
-
-	spin_lock(&c->lock);
+	spin_lock(&c->sleepers.lock);
 	info->waiters = c->sleepers.count;
-	spin_unlock(&c->lock);
-	info->flags = READ_ONCE(obj->linked) ? 0 : RTSYNC_CINFO_UNLINKED;
+	spin_unlock(&c->sleepers.lock);
+	info->flags = READ_ONCE(c->obj.linked) ? 0 : RTSYNC_CINFO_UNLINKED;
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_cond_get_info);
+
+/* The condition's columns of /proc/rtsync: - - flags - - waiters. */
+static void rtsync_cond_show(struct seq_file *sf, struct rtsync_object *obj)
+{
+	struct rtsync_cond_info info;
+
+	rtsync_cond_get_info(rtsync_to_cond(obj), &info);
+	seq_printf(sf, " - - 0x%02x - - %u", info.flags, info.waiters);
+}
 
 static long rtsync_cond_ioctl_wait(struct rtsync_cond *c, void __user *argp)
 {
@@ -151,10 +170,11 @@ static long rtsync_cond_ioctl_wait(struct rtsync_cond *c, void __user *argp)
 	mobj = rtsync_object_fdget(args.mutex_fd, &f);
 	if (IS_ERR(mobj))
 		return PTR_ERR(mobj);
-	if (mobj->type != RTSYNC_TYPE_MUTEX)
+	if (mobj->type != &rtsync_mutex_type)
 		ret = -EINVAL;
 	else
-		ret = rtsync_cond_wait(c, &mobj->mutex, ret ? &deadline : NULL);
+		ret = rtsync_cond_wait(c, rtsync_to_mutex(mobj),
+				       ret ? &deadline : NULL);
 	fdput(f);
 	return ret;
 }
@@ -165,7 +185,7 @@ static int rtsync_cond_fill_info(struct rtsync_object *obj, void *data)
 
 	if (info->pad)
 		return -EINVAL;
-	rtsync_cond_get_info(&obj->cond, info);
+	rtsync_cond_get_info(rtsync_to_cond(obj), info);
 	return 0;
 }
 
@@ -175,16 +195,16 @@ static noinline long rtsync_cond_ioctl_info(struct rtsync_object *obj,
 {
 	struct rtsync_cond_info info;
 
-	return rtsync_ioctl_info(obj, argp, &info, sizeof(info),
-				 rtsync_cond_fill_info);
+	return rtsync_object_ioctl_info(obj, argp, &info, sizeof(info),
+					rtsync_cond_fill_info);
 }
 
-long rtsync_cond_ioctl(struct file *file, unsigned int cmd,
-		       unsigned long arg)
+static long rtsync_cond_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
 {
 	struct rtsync_object *obj = file->private_data;
 	void __user *argp = (void __user *)arg;
-	struct rtsync_cond *c = &obj->cond;
+	struct rtsync_cond *c = rtsync_to_cond(obj);
 
 	switch (cmd) {
 	case RTSYNC_IOC_COND_WAIT:
@@ -196,6 +216,32 @@ long rtsync_cond_ioctl(struct file *file, unsigned int cmd,
 	case RTSYNC_IOC_COND_INFO:
 		return rtsync_cond_ioctl_info(obj, argp);
 	default:
-		return rtsync_obj_ioctl_common(obj, cmd, argp);
+		return rtsync_object_ioctl(obj, cmd, argp);
 	}
 }
+
+static const struct file_operations rtsync_cond_fops = {
+	.owner		= THIS_MODULE,
+	.release	= rtsync_object_file_release,
+	.unlocked_ioctl	= rtsync_cond_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.poll		= rtsync_object_nopoll,
+};
+
+static const unsigned int rtsync_cond_ioctls[] = {
+	RTSYNC_IOC_COND_WAIT, RTSYNC_IOC_COND_SIGNAL, RTSYNC_IOC_COND_BROADCAST,
+	RTSYNC_IOC_COND_INFO,
+};
+
+const struct rtsync_type rtsync_cond_type = {
+	.name		= "cond",
+	.file_name	= "[rtsync_cond]",
+	.fops		= &rtsync_cond_fops,
+	.size		= sizeof(struct rtsync_cond),
+	.ioctls		= rtsync_cond_ioctls,
+	.nr_ioctls	= ARRAY_SIZE(rtsync_cond_ioctls),
+	.check_create	= rtsync_cond_check_create,
+	.init		= rtsync_cond_init,
+	.show		= rtsync_cond_show,
+};
+EXPORT_SYMBOL_IF_KUNIT(rtsync_cond_type);

@@ -23,21 +23,43 @@
  * object: LOCK and UNLOCK run through a file, which holds one, and a mutex
  * whose last reference goes while held is freed by its owner's exit or
  * exec probe (rtsync_mutex_orphan()).
+ *
+ * Owner death: the sched_process_exit tracepoint runs in every exiting
+ * thread (preemption disabled, before its files are closed). It costs an
+ * atomic read when no thread has a record and one hash lookup otherwise;
+ * only a thread that has a record pays more. sched_process_exec treats an
+ * exec by a holder as its death, as robust futexes do.
  */
+#include <linux/module.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/tracepoint.h>
 #include <linux/uaccess.h>
+#include "compat.h"
 #include "rtsync.h"
 
-void rtsync_mutex_init(struct rtsync_mutex *m, u32 flags)
+static_assert(RTSYNC_INFO_HEAD_OK(struct rtsync_mutex_info));
+
+static int rtsync_mutex_check_create(const struct rtsync_open_args *args)
 {
+	if (args->mutex_flags & ~RTSYNC_MUTEX_RECURSIVE)
+		return -EINVAL;
+	return args->sem_value || args->sem_max ? -EINVAL : 0;
+}
+
+static void rtsync_mutex_init(struct rtsync_object *obj,
+			      const struct rtsync_open_args *args)
+{
+	struct rtsync_mutex *m = rtsync_to_mutex(obj);
+
 	rt_mutex_init(&m->rtm);
 	INIT_HLIST_NODE(&m->held_node);
 	atomic_set(&m->waiters, 0);
 	atomic_set(&m->orphaned, 0);
-	m->recursive = flags & RTSYNC_MUTEX_RECURSIVE;
+	m->recursive = args->mutex_flags & RTSYNC_MUTEX_RECURSIVE;
 	m->state = RTSYNC_MUTEX_NORMAL;
 }
 
@@ -52,6 +74,7 @@ static bool rtsync_mutex_is_owner(struct rtsync_mutex *m)
  */
 static __always_inline void rtsync_mutex_release(struct rtsync_mutex *m)
 {
+	rtsync_assert_owner(m);
 	hlist_del_init(&m->held_node);
 	m->recursion = 0;
 	mutex_acquire(&m->rtm.dep_map, 0, 1, _THIS_IP_);
@@ -66,6 +89,8 @@ static __always_inline void rtsync_mutex_release(struct rtsync_mutex *m)
 static __always_inline int rtsync_mutex_acquired(struct rtsync_thread *self,
 						 struct rtsync_mutex *m)
 {
+	rtsync_assert_owner(m);
+	rtsync_assert_self(self);
 	mutex_release(&m->rtm.dep_map, _THIS_IP_);
 	/* Only the thread itself (or its exit probe) touches its list. */
 	hlist_add_head(&m->held_node, &self->held);
@@ -309,20 +334,23 @@ int rtsync_mutex_consistent(struct rtsync_mutex *m)
 EXPORT_SYMBOL_IF_KUNIT(rtsync_mutex_consistent);
 
 /**
- * rtsync_mutex_orphan - the last reference to @m's object is gone
- * @m: the mutex
+ * rtsync_mutex_orphan - the type's release step: the last reference is gone
+ * @obj: the mutex's object
  *
- * Called from the object's release. No file refers to the object any
- * more, so no LOCK or UNLOCK can run on it; only its owner's exit or exec
- * probe (rtsync_mutex_owner_died()) may still reach it, through the
+ * The lifetime rule (struct rtsync_object): the owner of a held mutex is a
+ * user the reference count does not count. No file refers to the object
+ * any more, so no LOCK or UNLOCK can run on it; only its owner's exit or
+ * exec probe (rtsync_mutex_owner_died()) may still reach it, through the
  * owner's held list. Of the two, whichever sets @orphaned second frees
  * the object. The owner does not give the rt_mutex back once no
  * reference is left, so "held" cannot change under this check.
  *
  * Return: true if the owner's probe will free the object.
  */
-bool rtsync_mutex_orphan(struct rtsync_mutex *m)
+static bool rtsync_mutex_orphan(struct rtsync_object *obj)
 {
+	struct rtsync_mutex *m = rtsync_to_mutex(obj);
+
 	return rtsync_mutex_owner(m) && !atomic_xchg(&m->orphaned, 1);
 }
 
@@ -336,10 +364,11 @@ bool rtsync_mutex_orphan(struct rtsync_mutex *m)
  * none is left, nobody can lock the mutex again: it is dropped from the
  * held list as it is and freed here or by the release, whichever is last.
  */
-void rtsync_mutex_owner_died(struct rtsync_mutex *m)
+static void rtsync_mutex_owner_died(struct rtsync_mutex *m)
 {
-	struct rtsync_object *obj = rtsync_mutex_object(m);
+	struct rtsync_object *obj = &m->obj;
 
+	rtsync_assert_owner(m);
 	if (!kref_get_unless_zero(&obj->ref)) {
 		hlist_del_init(&m->held_node);
 		if (atomic_xchg(&m->orphaned, 1))
@@ -356,7 +385,6 @@ void rtsync_mutex_owner_died(struct rtsync_mutex *m)
 void rtsync_mutex_get_info(struct rtsync_mutex *m,
 			   struct rtsync_mutex_info *info)
 {
-	struct rtsync_object *obj = rtsync_mutex_object(m);
 	struct task_struct *owner;
 
 	rcu_read_lock();
@@ -386,10 +414,20 @@ void rtsync_mutex_get_info(struct rtsync_mutex *m,
 		info->flags |= RTSYNC_MINFO_NOTRECOVERABLE;
 		break;
 	}
-	if (!READ_ONCE(obj->linked))
+	if (!READ_ONCE(m->obj.linked))
 		info->flags |= RTSYNC_MINFO_UNLINKED;
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_mutex_get_info);
+
+/* The mutex's columns of /proc/rtsync: tid pid flags - - waiters. */
+static void rtsync_mutex_show(struct seq_file *sf, struct rtsync_object *obj)
+{
+	struct rtsync_mutex_info info;
+
+	rtsync_mutex_get_info(rtsync_to_mutex(obj), &info);
+	seq_printf(sf, " %u %u 0x%02x - - %u", info.owner_tid,
+		   info.owner_pid, info.flags, info.waiters);
+}
 
 /*
  * LOCK with a struct rtsync_wait_args. Out of line, so that the common
@@ -410,7 +448,7 @@ static noinline long rtsync_mutex_ioctl_lock_args(struct rtsync_mutex *m,
 
 static int rtsync_mutex_fill_info(struct rtsync_object *obj, void *info)
 {
-	rtsync_mutex_get_info(&obj->mutex, info);
+	rtsync_mutex_get_info(rtsync_to_mutex(obj), info);
 	return 0;
 }
 
@@ -420,16 +458,16 @@ static noinline long rtsync_mutex_ioctl_info(struct rtsync_object *obj,
 {
 	struct rtsync_mutex_info info;
 
-	return rtsync_ioctl_info(obj, argp, &info, sizeof(info),
-				 rtsync_mutex_fill_info);
+	return rtsync_object_ioctl_info(obj, argp, &info, sizeof(info),
+					rtsync_mutex_fill_info);
 }
 
-long rtsync_mutex_ioctl(struct file *file, unsigned int cmd,
-			unsigned long arg)
+static long rtsync_mutex_ioctl(struct file *file, unsigned int cmd,
+			       unsigned long arg)
 {
 	struct rtsync_object *obj = file->private_data;
 	void __user *argp = (void __user *)arg;
-	struct rtsync_mutex *m = &obj->mutex;
+	struct rtsync_mutex *m = rtsync_to_mutex(obj);
 
 	switch (cmd) {
 	case RTSYNC_IOC_MUTEX_LOCK:
@@ -446,6 +484,116 @@ long rtsync_mutex_ioctl(struct file *file, unsigned int cmd,
 	case RTSYNC_IOC_MUTEX_INFO:
 		return rtsync_mutex_ioctl_info(obj, argp);
 	default:
-		return rtsync_obj_ioctl_common(obj, cmd, argp);
+		return rtsync_object_ioctl(obj, cmd, argp);
 	}
 }
+
+/* Owner death: the exit and exec probes. */
+
+/* Release everything @t holds, on behalf of its dying (or exec'ing) thread. */
+static void rtsync_mutex_release_all(struct rtsync_thread *t)
+{
+	struct rtsync_mutex *m;
+	struct hlist_node *tmp;
+
+	rtsync_assert_self(t);
+	hlist_for_each_entry_safe(m, tmp, &t->held, held_node)
+		rtsync_mutex_owner_died(m);
+}
+
+static void rtsync_mutex_exit_probe(struct task_struct *task)
+{
+	struct rtsync_thread *t = rtsync_thread_of_exiting(task);
+
+	if (!t)
+		return;
+	rtsync_mutex_release_all(t);
+	rtsync_thread_destroy(t);
+}
+
+RTSYNC_DEFINE_EXIT_PROBE(rtsync_mutex_exit_probe);
+
+static void rtsync_mutex_exec_probe(void *data, struct task_struct *task,
+				    pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct rtsync_thread *t = rtsync_thread_of_exiting(task);
+
+	if (t)
+		rtsync_mutex_release_all(t);
+}
+
+static struct tracepoint *rtsync_tp_exit;
+static struct tracepoint *rtsync_tp_exec;
+
+static void rtsync_find_tracepoint(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "sched_process_exit"))
+		rtsync_tp_exit = tp;
+	else if (!strcmp(tp->name, "sched_process_exec"))
+		rtsync_tp_exec = tp;
+}
+
+static int rtsync_mutex_module_init(void)
+{
+	int ret;
+
+	rtsync_threads_init();
+	/* Neither tracepoint is exported by name: look them up. */
+	for_each_kernel_tracepoint(rtsync_find_tracepoint, NULL);
+	if (!rtsync_tp_exit || !rtsync_tp_exec) {
+		pr_err("rtsync: sched_process_exit/exec tracepoints not found\n");
+		return -ENOENT;
+	}
+	ret = tracepoint_probe_register(rtsync_tp_exit,
+					rtsync_mutex_exit_probe_fn, NULL);
+	if (ret)
+		return ret;
+	ret = tracepoint_probe_register(rtsync_tp_exec,
+					rtsync_mutex_exec_probe, NULL);
+	if (ret) {
+		tracepoint_probe_unregister(rtsync_tp_exit,
+					    rtsync_mutex_exit_probe_fn, NULL);
+		tracepoint_synchronize_unregister();
+	}
+	return ret;
+}
+
+/* Only reached with no mutex left, so nobody holds one. */
+static void rtsync_mutex_module_exit(void)
+{
+	tracepoint_probe_unregister(rtsync_tp_exec, rtsync_mutex_exec_probe,
+				    NULL);
+	tracepoint_probe_unregister(rtsync_tp_exit, rtsync_mutex_exit_probe_fn,
+				    NULL);
+	tracepoint_synchronize_unregister();
+	rtsync_threads_exit();
+}
+
+static const struct file_operations rtsync_mutex_fops = {
+	.owner		= THIS_MODULE,
+	.release	= rtsync_object_file_release,
+	.unlocked_ioctl	= rtsync_mutex_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.poll		= rtsync_object_nopoll,
+};
+
+static const unsigned int rtsync_mutex_ioctls[] = {
+	RTSYNC_IOC_MUTEX_LOCK, RTSYNC_IOC_MUTEX_TRYLOCK, RTSYNC_IOC_MUTEX_UNLOCK,
+	RTSYNC_IOC_MUTEX_CONSISTENT, RTSYNC_IOC_MUTEX_INFO,
+};
+
+const struct rtsync_type rtsync_mutex_type = {
+	.name		= "mutex",
+	.file_name	= "[rtsync_mutex]",
+	.fops		= &rtsync_mutex_fops,
+	.size		= sizeof(struct rtsync_mutex),
+	.ioctls		= rtsync_mutex_ioctls,
+	.nr_ioctls	= ARRAY_SIZE(rtsync_mutex_ioctls),
+	.check_create	= rtsync_mutex_check_create,
+	.init		= rtsync_mutex_init,
+	.release	= rtsync_mutex_orphan,
+	.show		= rtsync_mutex_show,
+	.module_init	= rtsync_mutex_module_init,
+	.module_exit	= rtsync_mutex_module_exit,
+};
+EXPORT_SYMBOL_IF_KUNIT(rtsync_mutex_type);

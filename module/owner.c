@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rtsync owner tracking: which thread holds which mutexes, what it is
- * blocked on, and releasing a dead owner's mutexes.
+ * rtsync owner tracking: the record of each thread that locks mutexes
+ * (which it holds, what it is blocked on) and the deadlock walk. Below
+ * mutex.c, which calls it; it calls nothing of the object types.
  *
  * A thread that locks an rtsync mutex gets a struct rtsync_thread, found by
  * hashing its task_struct pointer. Only the thread itself adds or removes
  * its record and changes its held list, so neither needs a lock beyond the
- * bucket lock for the hash insert/remove; lookups are RCU.
- *
- * Owner death: the sched_process_exit tracepoint runs in every exiting
- * thread (preemption disabled, before its files are closed). It costs an
- * atomic read when no thread has a record and one hash lookup otherwise;
- * only a thread that has a record pays more. sched_process_exec treats an
- * exec by a holder as its death, as robust futexes do.
+ * bucket lock for the hash insert/remove; lookups are RCU. The record is
+ * removed when the thread exits (mutex.c's exit probe, after it released
+ * what the thread held).
  *
  * Deadlock detection: before a thread sleeps on mutex M it walks
  * M -> owner -> the mutex that owner is blocked on -> its owner ...; if the
@@ -30,8 +27,6 @@
 #include <linux/rculist.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/tracepoint.h>
-#include "compat.h"
 #include "rtsync.h"
 
 /* Bucket locks are raw: the exit probe runs with preemption disabled,
@@ -73,6 +68,39 @@ struct rtsync_thread *rtsync_thread_create(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_thread_create);
 
+/*
+ * Would the caller close a cycle by sleeping on @m? Follows @m -> owner ->
+ * the mutex that owner is blocked on -> ... Return: 0, or -EDEADLK for a
+ * cycle or a chain longer than RTSYNC_MAX_CHAIN.
+ */
+static int rtsync_chain_check(struct rtsync_mutex *m)
+{
+	struct rtsync_mutex *next = m;
+	struct rtsync_thread *rec;
+	struct task_struct *owner;
+	int depth;
+
+	lockdep_assert_held(&rtsync_chain_lock);
+	rcu_read_lock();
+	for (depth = 0; next; depth++) {
+		owner = rtsync_mutex_owner(next);
+		if (!owner)
+			break;
+		if (owner == current || depth >= RTSYNC_MAX_CHAIN) {
+			rcu_read_unlock();
+			return -EDEADLK;
+		}
+		/* Every owner has a record: it made one before locking. */
+		rec = rtsync_thread_find(owner);
+		/* Woke up owning what it slept on: it is not blocked. */
+		if (!rec || rec->blocked_on == next)
+			break;
+		next = rec->blocked_on;
+	}
+	rcu_read_unlock();
+	return 0;
+}
+
 /**
  * rtsync_thread_block_on - record that the caller is about to sleep on @m
  * @self: the caller's record
@@ -83,29 +111,11 @@ EXPORT_SYMBOL_IF_KUNIT(rtsync_thread_create);
  */
 int rtsync_thread_block_on(struct rtsync_thread *self, struct rtsync_mutex *m)
 {
-	struct rtsync_mutex *next = m;
-	struct rtsync_thread *rec;
-	struct task_struct *owner;
-	int depth, ret = 0;
+	int ret;
 
+	rtsync_assert_self(self);
 	raw_spin_lock(&rtsync_chain_lock);
-	rcu_read_lock();
-	for (depth = 0; next; depth++) {
-		owner = rtsync_mutex_owner(next);
-		if (!owner)
-			break;
-		if (owner == current || depth >= RTSYNC_MAX_CHAIN) {
-			ret = -EDEADLK;
-			break;
-		}
-		/* Every owner has a record: it made one before locking. */
-		rec = rtsync_thread_find(owner);
-		/* Woke up owning what it slept on: it is not blocked. */
-		if (!rec || rec->blocked_on == next)
-			break;
-		next = rec->blocked_on;
-	}
-	rcu_read_unlock();
+	ret = rtsync_chain_check(m);
 	if (!ret)
 		self->blocked_on = m;
 	raw_spin_unlock(&rtsync_chain_lock);
@@ -121,27 +131,21 @@ EXPORT_SYMBOL_IF_KUNIT(rtsync_thread_block_on);
  */
 void rtsync_thread_unblock(struct rtsync_thread *self)
 {
+	rtsync_assert_self(self);
 	raw_spin_lock(&rtsync_chain_lock);
 	self->blocked_on = NULL;
 	raw_spin_unlock(&rtsync_chain_lock);
 }
 
-/* Release everything @t holds, on behalf of its dead (or exec'd) thread. */
-static void rtsync_thread_release_all(struct rtsync_thread *t)
-{
-	struct rtsync_mutex *m;
-	struct hlist_node *tmp;
-
-	hlist_for_each_entry_safe(m, tmp, &t->held, held_node)
-		rtsync_mutex_owner_died(m);
-}
-
-/*
- * The record of @task, an exiting or exec'ing thread, in its own probe (so
- * it stays valid: only the thread removes it). Costs one atomic read in
- * the common case that no thread has a record.
+/**
+ * rtsync_thread_of_exiting - the record of an exiting or exec'ing thread
+ * @task: the thread, in its own exit or exec probe (so the record stays
+ *        valid: only the thread removes it)
+ *
+ * Costs one atomic read in the common case that no thread has a record.
+ * Return: the record, or NULL.
  */
-static struct rtsync_thread *rtsync_probe_record(struct task_struct *task)
+struct rtsync_thread *rtsync_thread_of_exiting(struct task_struct *task)
 {
 	struct rtsync_thread *t;
 
@@ -153,16 +157,18 @@ static struct rtsync_thread *rtsync_probe_record(struct task_struct *task)
 	return t;
 }
 
-static void rtsync_exit_probe(struct task_struct *task)
+/**
+ * rtsync_thread_destroy - remove the exiting caller's record
+ * @t: its record, whose held list is empty
+ *
+ * May run with preemption disabled (the exit probe).
+ */
+void rtsync_thread_destroy(struct rtsync_thread *t)
 {
-	struct rtsync_thread_bucket *b;
-	struct rtsync_thread *t;
+	struct rtsync_thread_bucket *b = rtsync_bucket(t->task);
 
-	t = rtsync_probe_record(task);
-	if (!t)
-		return;
-	rtsync_thread_release_all(t);
-	b = rtsync_bucket(task);
+	rtsync_assert_self(t);
+	rtsync_assert(hlist_empty(&t->held));
 	raw_spin_lock(&b->lock);
 	hlist_del_rcu(&t->node);
 	raw_spin_unlock(&b->lock);
@@ -170,68 +176,26 @@ static void rtsync_exit_probe(struct task_struct *task)
 	kfree_rcu(t, rcu);
 }
 
-RTSYNC_DEFINE_EXIT_PROBE(rtsync_exit_probe);
-
-static void rtsync_exec_probe(void *data, struct task_struct *task,
-			      pid_t old_pid, struct linux_binprm *bprm)
+void rtsync_threads_init(void)
 {
-	struct rtsync_thread *t;
-
-	t = rtsync_probe_record(task);
-	if (t)
-		rtsync_thread_release_all(t);
-}
-
-static struct tracepoint *rtsync_tp_exit;
-static struct tracepoint *rtsync_tp_exec;
-
-static void rtsync_find_tracepoint(struct tracepoint *tp, void *priv)
-{
-	if (!strcmp(tp->name, "sched_process_exit"))
-		rtsync_tp_exit = tp;
-	else if (!strcmp(tp->name, "sched_process_exec"))
-		rtsync_tp_exec = tp;
-}
-
-int rtsync_owner_init(void)
-{
-	int i, ret;
+	int i;
 
 	for (i = 0; i < ARRAY_SIZE(rtsync_thread_hash); i++) {
 		raw_spin_lock_init(&rtsync_thread_hash[i].lock);
 		INIT_HLIST_HEAD(&rtsync_thread_hash[i].head);
 	}
-	/* Neither tracepoint is exported by name: look them up. */
-	for_each_kernel_tracepoint(rtsync_find_tracepoint, NULL);
-	if (!rtsync_tp_exit || !rtsync_tp_exec) {
-		pr_err("rtsync: sched_process_exit/exec tracepoints not found\n");
-		return -ENOENT;
-	}
-	ret = tracepoint_probe_register(rtsync_tp_exit,
-					rtsync_exit_probe_fn, NULL);
-	if (ret)
-		return ret;
-	ret = tracepoint_probe_register(rtsync_tp_exec, rtsync_exec_probe,
-					NULL);
-	if (ret) {
-		tracepoint_probe_unregister(rtsync_tp_exit,
-					    rtsync_exit_probe_fn, NULL);
-		tracepoint_synchronize_unregister();
-	}
-	return ret;
 }
 
-/* Only reached with no object left, so nobody holds an rtsync mutex. */
-void rtsync_owner_exit(void)
+/*
+ * Only reached with no mutex left and the exit probe unregistered: frees
+ * the records of threads that are still alive.
+ */
+void rtsync_threads_exit(void)
 {
 	struct rtsync_thread *t;
 	struct hlist_node *tmp;
 	int i;
 
-	tracepoint_probe_unregister(rtsync_tp_exec, rtsync_exec_probe, NULL);
-	tracepoint_probe_unregister(rtsync_tp_exit, rtsync_exit_probe_fn, NULL);
-	tracepoint_synchronize_unregister();
-	/* Records of threads that are still alive. */
 	for (i = 0; i < ARRAY_SIZE(rtsync_thread_hash); i++) {
 		hlist_for_each_entry_safe(t, tmp, &rtsync_thread_hash[i].head,
 					  node) {

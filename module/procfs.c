@@ -3,7 +3,8 @@
  * /proc/rtsync: one line per named object, like /proc/sysvipc/sem.
  *
  * Columns (whitespace-separated; '-' where a column does not apply to the
- * type; a stable format, documented in docs/design.md):
+ * type; a stable format, documented in docs/design.md); the type's own
+ * columns come from its struct rtsync_type's show():
  *   type      mutex, sem or cond
  *   mode      permission bits, octal
  *   uid gid   owner, in the reader's user namespace
@@ -38,38 +39,6 @@ static void rtsync_proc_stop(struct seq_file *m, void *v)
 	rtsync_registry_seq_stop();
 }
 
-static void rtsync_proc_show_mutex(struct seq_file *m, struct rtsync_object *obj)
-{
-	struct rtsync_mutex_info info;
-
-	rtsync_mutex_get_info(&obj->mutex, &info);
-	seq_printf(m, " %u %u 0x%02x - - %u ", info.owner_tid, info.owner_pid,
-		   info.flags, info.waiters);
-}
-
-static void rtsync_proc_show_sem(struct seq_file *m, struct rtsync_object *obj)
-{
-	struct rtsync_sem_info info;
-
-	rtsync_sem_get_info(&obj->sem, &info);
-	seq_printf(m, " - - 0x%02x %u %u %u ", info.flags, info.value, info.max,
-		   info.waiters);
-}
-
-static void rtsync_proc_show_cond(struct seq_file *m, struct rtsync_object *obj)
-{
-	struct rtsync_cond_info info;
-
-	rtsync_cond_get_info(&obj->cond, &info);
-	seq_printf(m, " - - 0x%02x - - %u ", info.flags, info.waiters);
-}
-
-static const char * const rtsync_proc_types[] = {
-	[RTSYNC_TYPE_MUTEX]	= "mutex",
-	[RTSYNC_TYPE_SEM]	= "sem",
-	[RTSYNC_TYPE_COND]	= "cond",
-};
-
 static int rtsync_proc_show(struct seq_file *m, void *v)
 {
 	struct user_namespace *ns = seq_user_ns(m);
@@ -81,23 +50,14 @@ static int rtsync_proc_show(struct seq_file *m, void *v)
 	}
 	obj = list_entry(v, struct rtsync_object, list_node);
 	seq_printf(m, "%-5s %04o %u %u %u %u",
-		   rtsync_proc_types[obj->type],
+		   obj->type->name,
 		   obj->mode, from_kuid_munged(ns, obj->uid),
 		   from_kgid_munged(ns, obj->gid),
 		   from_kuid_munged(ns, obj->cuid),
 		   from_kgid_munged(ns, obj->cgid));
-	switch (obj->type) {
-	case RTSYNC_TYPE_MUTEX:
-		rtsync_proc_show_mutex(m, obj);
-		break;
-	case RTSYNC_TYPE_SEM:
-		rtsync_proc_show_sem(m, obj);
-		break;
-	default:
-		rtsync_proc_show_cond(m, obj);
-		break;
-	}
-	seq_escape(m, obj->name, " \t\n\\");
+	obj->type->show(m, obj);
+	seq_putc(m, ' ');
+	seq_escape(m, rtsync_object_name(obj), " \t\n\\");
 	seq_putc(m, '\n');
 	return 0;
 }

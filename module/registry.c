@@ -8,12 +8,15 @@
  * fd already refers to.
  *
  * Lifetime is POSIX's: a name lives until it is unlinked; an object lives
- * while its name, an open file or a held mutex refers to it (the kref).
- * Each object also holds a module reference, so rmmod is refused while any
- * object exists.
+ * until the last of its users lets go (the rule at struct rtsync_object in
+ * rtsync.h). Each object also holds a module reference, so rmmod is
+ * refused while any object exists.
  *
- * The last kref put may come from the thread-exit probe (preemption off),
- * so the free itself runs from rtsync_free_wq.
+ * The last user may let go in the thread-exit probe (preemption off), so
+ * the free itself runs from rtsync_free_wq.
+ *
+ * This file knows no object type: it creates and releases objects through
+ * their struct rtsync_type.
  *
  * Permissions follow SysV IPC (ipc/util.c: ipcperms): opening needs read
  * and write permission for the caller's class (owner or creator uid, then
@@ -87,7 +90,7 @@ static u32 rtsync_obj_hash(const void *data, u32 len, u32 seed)
 {
 	const struct rtsync_object *obj = data;
 
-	return jhash(obj->name, obj->name_len, seed);
+	return jhash(rtsync_object_name(obj), obj->name_len, seed);
 }
 
 static int rtsync_obj_cmp(struct rhashtable_compare_arg *arg, const void *data)
@@ -96,7 +99,7 @@ static int rtsync_obj_cmp(struct rhashtable_compare_arg *arg, const void *data)
 	const struct rtsync_object *obj = data;
 
 	return obj->name_len != key->len ||
-	       memcmp(obj->name, key->name, key->len);
+	       memcmp(rtsync_object_name(obj), key->name, key->len);
 }
 
 static const struct rhashtable_params rtsync_name_params = {
@@ -213,20 +216,21 @@ void rtsync_object_release(struct kref *ref)
 {
 	struct rtsync_object *obj = container_of(ref, struct rtsync_object, ref);
 
-	/* A mutex still held is freed by its owner's exit or exec probe. */
-	if (obj->type == RTSYNC_TYPE_MUTEX && rtsync_mutex_orphan(&obj->mutex))
+	/* A user the kref does not count frees it when it lets go. */
+	if (obj->type->release && obj->type->release(obj))
 		return;
 	rtsync_object_free_later(obj);
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_object_release);
 
-static struct rtsync_object *rtsync_object_alloc(const char *name, u32 len,
-						 u32 type, umode_t mode,
-						 const struct rtsync_create_params *p)
+static struct rtsync_object *
+rtsync_object_alloc(const char *name, u32 len, const struct rtsync_type *type,
+		    const struct rtsync_open_args *args)
 {
 	struct rtsync_object *obj;
 
-	obj = kzalloc(struct_size(obj, name, len + 1), GFP_KERNEL_ACCOUNT);
+	/* The type's structure, then the name (rtsync_object_name()). */
+	obj = kzalloc(type->size + len + 1, GFP_KERNEL_ACCOUNT);
 	if (!obj)
 		return NULL;
 	kref_init(&obj->ref);
@@ -235,20 +239,10 @@ static struct rtsync_object *rtsync_object_alloc(const char *name, u32 len,
 	obj->uid = obj->cuid;
 	obj->cgid = current_egid();
 	obj->gid = obj->cgid;
-	obj->mode = mode & ~current_umask() & 0777;
+	obj->mode = args->mode & ~current_umask() & 0777;
 	obj->name_len = len;
-	memcpy(obj->name, name, len);
-	switch (type) {
-	case RTSYNC_TYPE_MUTEX:
-		rtsync_mutex_init(&obj->mutex, p->mutex_flags);
-		break;
-	case RTSYNC_TYPE_SEM:
-		rtsync_sem_init(&obj->sem, p->sem_value, p->sem_max);
-		break;
-	default:
-		rtsync_cond_init(&obj->cond);
-		break;
-	}
+	memcpy((char *)obj + type->size, name, len);
+	type->init(obj, args);
 	return obj;
 }
 
@@ -306,29 +300,29 @@ err_user:
 /**
  * rtsync_registry_open - open or create a named object
  * @name:    valid name (rtsync_name_valid())
- * @type:    RTSYNC_TYPE_*
- * @flags:   RTSYNC_OPEN_* (validated)
- * @mode:    permission bits for a new object (<= 0777)
- * @p:       validated creation parameters for @type
+ * @type:    the type @args name
+ * @args:    OPEN's arguments, all valid (flags, mode and, with
+ *           RTSYNC_OPEN_CREAT, the creation fields); the name pointer in
+ *           them is not used
  * @created: set to whether a new object was made
  *
  * Return: the object with a reference for the caller, or ERR_PTR of
- * -ENOENT, -EEXIST, -EINVAL (exists with the other type), -EACCES,
+ * -ENOENT, -EEXIST, -EINVAL (exists with another type), -EACCES,
  * -ENOSPC, -ENOMEM, -ENODEV.
  */
-struct rtsync_object *rtsync_registry_open(const char *name, u32 type,
-					   u32 flags, umode_t mode,
-					   const struct rtsync_create_params *p,
+struct rtsync_object *rtsync_registry_open(const char *name,
+					   const struct rtsync_type *type,
+					   const struct rtsync_open_args *args,
 					   bool *created)
 {
-	u32 len = strlen(name);
+	u32 flags = args->flags, len = strlen(name);
 	struct rtsync_object *obj, *new_obj = NULL;
 	int ret;
 
 	*created = false;
 	/* Allocate outside the lock; freed again if the name exists. */
 	if (flags & RTSYNC_OPEN_CREAT) {
-		new_obj = rtsync_object_alloc(name, len, type, mode, p);
+		new_obj = rtsync_object_alloc(name, len, type, args);
 		if (!new_obj)
 			return ERR_PTR(-ENOMEM);
 	}

@@ -2,15 +2,19 @@
 /*
  * rtsync internal API: shared by the module's files and by the KUnit suite.
  *
- * Objects
- *   struct rtsync_object is one named mutex, semaphore or condition
- *   variable. Its kref counts the name while it is linked in the registry
- *   and every open file; LOCK and UNLOCK run through a file, so they need
- *   no reference of their own. A mutex still held when the last reference
- *   goes is not freed: it is left to its owner, whose exit or exec probe
- *   frees it (rtsync_mutex_orphan()). Frees are deferred to a workqueue,
- *   because the last put can happen in the thread-exit probe, where
- *   nothing may sleep.
+ * Files, each calling only the ones below it:
+ *   main.c      /dev/rtsync (OPEN, UNLINK, VERSION, NOP), module init/exit
+ *   procfs.c    /proc/rtsync
+ *   mutex.c sem.c cond.c
+ *               one object type each: its state, its ioctls, its file
+ *               operations and its struct rtsync_type
+ *   object.c    what every object file shares: the type table, the ioctls
+ *               common to all types, INFO's copy-out, fd to object
+ *   registry.c  names, object lifetime, permissions, limits
+ *   owner.c     thread records and the deadlock walk (mutexes)
+ *   waitq.c     the priority-ordered sleepers of semaphores and conditions
+ *   timeout.c   deadlines and timed waits
+ * registry.c and procfs.c reach a type only through its struct rtsync_type.
  *
  * Locking order (outer to inner):
  *   rtsync_registry_lock (mutex: names, limits, permissions)
@@ -18,11 +22,12 @@
  *   rtsync_chain_lock (raw spinlock: who is blocked on what; contended path
  *                      only)
  *   thread hash bucket locks (raw spinlocks)
- *   rtsync_sem.lock, rtsync_cond.lock (spinlocks)
+ *   rtsync_waitq.lock of a semaphore or condition (spinlock)
  */
 #ifndef RTSYNC_INTERNAL_H
 #define RTSYNC_INTERNAL_H
 
+#include <linux/bug.h>
 #include <linux/file.h>
 #include <linux/hash.h>
 #include <linux/kref.h>
@@ -32,6 +37,7 @@
 #include <linux/rculist.h>
 #include <linux/rhashtable-types.h>
 #include <linux/rtmutex.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -40,12 +46,137 @@
 #include <kunit/visibility.h>
 #include <linux/rtsync.h>
 
+/*
+ * rtsync_assert - check an invariant the code relies on ("only the owner
+ * touches this", "called under that lock" where lockdep cannot say it).
+ * Checked on kernels built to find locking bugs (PROVE_LOCKING or
+ * DEBUG_RT_MUTEXES, as the debug kernel of make check is); elsewhere it
+ * compiles to nothing, so the uncontended path pays nothing for it.
+ */
+#if IS_ENABLED(CONFIG_PROVE_LOCKING) || IS_ENABLED(CONFIG_DEBUG_RT_MUTEXES)
+#define RTSYNC_CHECK_INVARIANTS 1
+#else
+#define RTSYNC_CHECK_INVARIANTS 0
+#endif
+#define rtsync_assert(cond)						\
+	do {								\
+		if (RTSYNC_CHECK_INVARIANTS)				\
+			WARN_ON_ONCE(!(cond));				\
+	} while (0)
+
+struct rtsync_object;
+struct seq_file;
+
+/**
+ * struct rtsync_type - an object type, as the common code sees it
+ * @name:         the type column of /proc/rtsync ("mutex").
+ * @file_name:    the name of the object files, as /proc/PID/fd shows it.
+ * @fops:         the object files' operations: the type's ioctl, which
+ *                passes what it does not know to rtsync_object_ioctl(),
+ *                poll (rtsync_object_nopoll() if never ready) and
+ *                .release = rtsync_object_file_release.
+ * @size:         size of the type's structure; it begins with its struct
+ *                rtsync_object, and the name follows it.
+ * @ioctls:       the type's ioctl commands (@nr_ioctls of them): another
+ *                type's file answers them with EINVAL, not ENOTTY.
+ * @nr_ioctls:    see @ioctls.
+ * @check_create: validate the creation fields of OPEN's arguments (called
+ *                only when OPEN may create); 0 or -EINVAL.
+ * @init:         set up the type's part of a new, zeroed object from
+ *                arguments @check_create accepted; cannot fail.
+ * @release:      the object's last reference is gone (may run in atomic
+ *                context). Return true if a user that the reference count
+ *                does not count still has it; that user frees it (see
+ *                struct rtsync_object). NULL: never.
+ * @show:         print the type's columns of its /proc/rtsync line (tid
+ *                pid flags value max waiters, '-' where one does not
+ *                apply), each preceded by a space.
+ * @module_init:  optional: set up what the type needs module-wide.
+ * @module_exit:  optional: undo @module_init; only called with no object
+ *                of the type left.
+ */
+struct rtsync_type {
+	const char *name;
+	const char *file_name;
+	const struct file_operations *fops;
+	size_t size;
+	const unsigned int *ioctls;
+	unsigned int nr_ioctls;
+	int (*check_create)(const struct rtsync_open_args *args);
+	void (*init)(struct rtsync_object *obj,
+		     const struct rtsync_open_args *args);
+	bool (*release)(struct rtsync_object *obj);
+	void (*show)(struct seq_file *m, struct rtsync_object *obj);
+	int (*module_init)(void);
+	void (*module_exit)(void);
+};
+
+/* Each type's table lives in its own file; object.c maps RTSYNC_TYPE_*. */
+extern const struct rtsync_type rtsync_mutex_type;
+extern const struct rtsync_type rtsync_sem_type;
+extern const struct rtsync_type rtsync_cond_type;
+
+struct rtsync_user;
+
+/**
+ * struct rtsync_object - what every named object has
+ * @ref:       the object's references; see the lifetime rule below.
+ * @type:      its type; constant.
+ * @node:      entry in the name table while linked. Registry lock.
+ * @list_node: entry in the list of linked objects (for /proc/rtsync).
+ *             Registry lock.
+ * @linked:    the name still refers to this object. Registry lock; read
+ *             locklessly for INFO.
+ * @cuid, @cgid: creator; constant.
+ * @uid, @gid, @mode: owner and permission bits. Registry lock.
+ * @user:      per-user accounting entry of the creator. Registry lock.
+ * @free_node: entry in the list of objects to free after the last put.
+ * @name_len:  length of the name without the NUL; constant.
+ *
+ * The object is the first member of its type's structure (@type->size
+ * bytes), and its NUL-terminated name follows that structure in the same
+ * allocation (rtsync_object_name()).
+ *
+ * Lifetime, the one rule: an object is freed when the last of its users
+ * lets go of it. Its users are its name while linked and each open file,
+ * counted in @ref, and, for a mutex, its owner while it holds it, not
+ * counted, so that LOCK and UNLOCK (which run through a file, a counted
+ * user) do no atomic operation of rtsync's own. Hence when @ref reaches
+ * zero the type's release step is asked whether an uncounted user is
+ * left (a mutex: still held); if so, that user frees the object when it
+ * lets go (a mutex's owner can then only let go by dying or exec'ing:
+ * rtsync_mutex_orphan()). Frees are deferred to a workqueue, because the
+ * last user can let go in the thread-exit probe, where nothing may sleep.
+ */
+struct rtsync_object {
+	struct kref ref;
+	u32 name_len;
+	const struct rtsync_type *type;
+	struct rhash_head node;
+	struct list_head list_node;
+	kuid_t cuid;
+	kgid_t cgid;
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+	bool linked;
+	struct rtsync_user *user;
+	struct llist_node free_node;
+};
+
+/* The name, stored right after the type's structure. */
+static inline const char *rtsync_object_name(const struct rtsync_object *obj)
+{
+	return (const char *)obj + obj->type->size;
+}
+
 /**
  * struct rtsync_thread - rtsync's record of one thread (owner.c)
  * @task:       the thread; the hash key.
  * @node:       entry in its rtsync_thread_hash bucket (RCU).
  * @held:       rtsync_mutex.held_node of every mutex it holds. Only the
- *              thread itself (or its exit/exec probe) touches this list.
+ *              thread itself touches this list (in its ioctls and in its
+ *              own exit or exec probe): rtsync_assert_self().
  * @blocked_on: the mutex it sleeps on in LOCK, or NULL. rtsync_chain_lock.
  * @rcu:        the record is freed after a grace period: deadlock walks
  *              may still be reading it.
@@ -58,6 +189,9 @@ struct rtsync_thread {
 	struct rcu_head rcu;
 };
 
+/* The caller is the thread @t records. */
+#define rtsync_assert_self(t)	rtsync_assert((t)->task == current)
+
 /* Robust state of a mutex; see rtsync_mutex.state. */
 enum rtsync_mutex_state {
 	RTSYNC_MUTEX_NORMAL,
@@ -68,22 +202,24 @@ enum rtsync_mutex_state {
 
 /**
  * struct rtsync_mutex - a PI mutex owned by a thread
+ * @obj:        the object; first.
  * @rtm:        wait queue, priority inheritance and the owner: the thread
  *              that holds @rtm owns the mutex (rtsync_mutex_owner()). Held
  *              by the owner across system calls; lockdep is told user
  *              space holds it.
- * @held_node:  entry in the owner's rtsync_thread.held list; only the owner
- *              touches it.
+ * @held_node:  entry in the owner's rtsync_thread.held list. Owner only
+ *              (rtsync_assert_owner()).
  * @recursion:  how many times the owner holds it. Owner only.
  * @state:      enum rtsync_mutex_state. Written only by the holder of @rtm,
  *              read locklessly (NOTRECOVERABLE is final).
  * @waiters:    threads sleeping in LOCK, for INFO.
- * @orphaned:   set by whichever comes first of the object's last put and
- *              the owner's exit or exec probe finding no reference left;
- *              the second frees the object (rtsync_mutex_orphan()).
+ * @orphaned:   set by whichever comes first of the object's release (its
+ *              last reference gone while held) and the owner letting go
+ *              in its exit or exec probe; the second frees the object.
  * @recursive:  RECURSIVE flag; constant after creation.
  */
 struct rtsync_mutex {
+	struct rtsync_object obj;
 	struct rt_mutex rtm;
 	struct hlist_node held_node;
 	unsigned int recursion;
@@ -109,12 +245,14 @@ struct rtsync_waiter {
 
 /**
  * struct rtsync_waitq - sleepers in priority order, FIFO within a priority
+ * @lock:  protects @head, @count, every waiter on @head, and whatever
+ *         state of the embedding object decides who sleeps (a
+ *         semaphore's count, a condition's mutex).
  * @head:  rtsync_waiter entries, most urgent first.
  * @count: number of entries.
- *
- * Protected by the lock of the object that embeds it.
  */
 struct rtsync_waitq {
+	spinlock_t lock;		/* see the kernel-doc above */
 	struct list_head head;
 	u32 count;
 };
@@ -132,14 +270,14 @@ struct rtsync_wake {
 
 /**
  * struct rtsync_sem - a counting semaphore with no owner
- * @lock:     protects @count and @sleepers.
- * @count:    units available, 0..@max.
+ * @obj:      the object; first.
+ * @count:    units available, 0..@max. @sleepers.lock.
  * @max:      constant after creation.
  * @sleepers: threads waiting for a unit.
  * @poll_wq:  poll() sleepers; woken whenever @count becomes non-zero.
  */
 struct rtsync_sem {
-	spinlock_t lock;		/* see the kernel-doc above */
+	struct rtsync_object obj;
 	u32 count;
 	u32 max;
 	struct rtsync_waitq sleepers;
@@ -148,64 +286,37 @@ struct rtsync_sem {
 
 /**
  * struct rtsync_cond - a condition variable
- * @lock:     protects @sleepers and @mutex.
+ * @obj:      the object; first.
  * @sleepers: threads in COND_WAIT that no SIGNAL/BROADCAST has taken yet.
  * @mutex:    the mutex the current sleepers wait with; NULL when there are
- *            none. Only compared, never dereferenced: each sleeper holds a
- *            reference to that mutex's file for the duration of its wait.
+ *            none. @sleepers.lock. Only compared, never dereferenced: each
+ *            sleeper holds a reference to that mutex's file for the
+ *            duration of its wait.
  */
 struct rtsync_cond {
-	spinlock_t lock;		/* see the kernel-doc above */
+	struct rtsync_object obj;
 	struct rtsync_waitq sleepers;
 	struct rtsync_mutex *mutex;
 };
 
-struct rtsync_user;
+static_assert(offsetof(struct rtsync_mutex, obj) == 0);
+static_assert(offsetof(struct rtsync_sem, obj) == 0);
+static_assert(offsetof(struct rtsync_cond, obj) == 0);
 
-/**
- * struct rtsync_object - a named object
- * @ref:       see the top of this file.
- * @type:      RTSYNC_TYPE_*; constant.
- * @node:      entry in the name table while linked. Registry lock.
- * @list_node: entry in the list of linked objects (for /proc/rtsync).
- *             Registry lock.
- * @linked:    the name still refers to this object. Registry lock; read
- *             locklessly for INFO.
- * @cuid, @cgid: creator; constant.
- * @uid, @gid, @mode: owner and permission bits. Registry lock.
- * @user:      per-user accounting entry of the creator. Registry lock.
- * @free_node: entry in the list of objects to free after the last put.
- * @name_len:  length of @name without the NUL; constant.
- * @name:      NUL-terminated name; constant.
- */
-struct rtsync_object {
-	struct kref ref;
-	u32 type;
-	struct rhash_head node;
-	struct list_head list_node;
-	bool linked;
-	kuid_t cuid;
-	kgid_t cgid;
-	kuid_t uid;
-	kgid_t gid;
-	umode_t mode;
-	struct rtsync_user *user;
-	struct llist_node free_node;
-	union {
-		struct rtsync_mutex mutex;
-		struct rtsync_sem sem;
-		struct rtsync_cond cond;
-	};
-	u32 name_len;
-	char name[];
-};
+static inline struct rtsync_mutex *rtsync_to_mutex(struct rtsync_object *obj)
+{
+	return container_of(obj, struct rtsync_mutex, obj);
+}
 
-/* Type-specific creation parameters, already validated. */
-struct rtsync_create_params {
-	u32 mutex_flags;
-	u32 sem_value;
-	u32 sem_max;
-};
+static inline struct rtsync_sem *rtsync_to_sem(struct rtsync_object *obj)
+{
+	return container_of(obj, struct rtsync_sem, obj);
+}
+
+static inline struct rtsync_cond *rtsync_to_cond(struct rtsync_object *obj)
+{
+	return container_of(obj, struct rtsync_cond, obj);
+}
 
 /* A validated absolute deadline; see timeout.c. */
 struct rtsync_deadline {
@@ -213,15 +324,40 @@ struct rtsync_deadline {
 	ktime_t expires;
 };
 
+/* object.c */
+const struct rtsync_type *rtsync_type_find(u32 type);
+struct rtsync_object *rtsync_object_fdget(int fd, struct fd *f);
+long rtsync_object_ioctl(struct rtsync_object *obj, unsigned int cmd,
+			 void __user *argp);
+struct rtsync_info_head {	/* how every rtsync_*_info struct begins */
+	__u64 name;
+	__u32 name_size;
+};
+
+/* Each type asserts that its INFO struct begins as rtsync_info_head. */
+#define RTSYNC_INFO_HEAD_OK(type)					\
+	(offsetof(type, name) == offsetof(struct rtsync_info_head, name) && \
+	 offsetof(type, name_size) ==					\
+	 offsetof(struct rtsync_info_head, name_size))
+
+long rtsync_object_ioctl_info(struct rtsync_object *obj, void __user *argp,
+			      void *info, size_t size,
+			      int (*fill)(struct rtsync_object *obj,
+					  void *info));
+int rtsync_object_file_release(struct inode *inode, struct file *file);
+__poll_t rtsync_object_nopoll(struct file *file, poll_table *wait);
+int rtsync_types_init(void);
+void rtsync_types_exit(void);
+
 /* registry.c */
 extern unsigned int rtsync_max_objects;
 extern unsigned int rtsync_max_objects_per_user;
 int rtsync_registry_init(void);
 void rtsync_registry_exit(void);
 int rtsync_name_valid(const char *name, size_t len);
-struct rtsync_object *rtsync_registry_open(const char *name, u32 type,
-					   u32 flags, umode_t mode,
-					   const struct rtsync_create_params *p,
+struct rtsync_object *rtsync_registry_open(const char *name,
+					   const struct rtsync_type *type,
+					   const struct rtsync_open_args *args,
 					   bool *created);
 int rtsync_registry_unlink(const char *name);
 int rtsync_registry_setperm(struct rtsync_object *obj,
@@ -242,13 +378,14 @@ void rtsync_procfs_exit(void);
 
 /* owner.c */
 struct rtsync_thread *rtsync_thread_create(void);
+void rtsync_thread_destroy(struct rtsync_thread *t);
 int rtsync_thread_block_on(struct rtsync_thread *self, struct rtsync_mutex *m);
 void rtsync_thread_unblock(struct rtsync_thread *self);
-int rtsync_owner_init(void);
-void rtsync_owner_exit(void);
+struct rtsync_thread *rtsync_thread_of_exiting(struct task_struct *task);
+void rtsync_threads_init(void);
+void rtsync_threads_exit(void);
 
 /* mutex.c */
-void rtsync_mutex_init(struct rtsync_mutex *m, u32 flags);
 int rtsync_mutex_lock(struct rtsync_mutex *m,
 		      const struct rtsync_deadline *deadline);
 int rtsync_mutex_trylock(struct rtsync_mutex *m);
@@ -256,40 +393,28 @@ int rtsync_mutex_unlock(struct rtsync_mutex *m);
 int rtsync_mutex_consistent(struct rtsync_mutex *m);
 int rtsync_mutex_check_wait(struct rtsync_mutex *m);
 int rtsync_mutex_relock(struct rtsync_mutex *m);
-void rtsync_mutex_owner_died(struct rtsync_mutex *m);
-bool rtsync_mutex_orphan(struct rtsync_mutex *m);
 void rtsync_mutex_get_info(struct rtsync_mutex *m,
 			   struct rtsync_mutex_info *info);
-long rtsync_mutex_ioctl(struct file *file, unsigned int cmd,
-			unsigned long arg);
 
 /* sem.c */
-void rtsync_sem_init(struct rtsync_sem *s, u32 value, u32 max);
 int rtsync_sem_wait(struct rtsync_sem *s,
 		    const struct rtsync_deadline *deadline);
 int rtsync_sem_trywait(struct rtsync_sem *s);
 int rtsync_sem_post(struct rtsync_sem *s, u32 count, u32 *prev);
 void rtsync_sem_get_info(struct rtsync_sem *s, struct rtsync_sem_info *info);
-long rtsync_sem_ioctl(struct file *file, unsigned int cmd,
-		      unsigned long arg);
-__poll_t rtsync_sem_poll(struct rtsync_sem *s, struct file *file,
-			 poll_table *wait);
 
 /* cond.c */
-void rtsync_cond_init(struct rtsync_cond *c);
 int rtsync_cond_wait(struct rtsync_cond *c, struct rtsync_mutex *m,
 		     const struct rtsync_deadline *deadline);
 u32 rtsync_cond_wake(struct rtsync_cond *c, u32 max);
 void rtsync_cond_get_info(struct rtsync_cond *c, struct rtsync_cond_info *info);
-long rtsync_cond_ioctl(struct file *file, unsigned int cmd,
-		       unsigned long arg);
 
 /* waitq.c */
 void rtsync_waitq_init(struct rtsync_waitq *q);
 void rtsync_waitq_add(struct rtsync_waitq *q, struct rtsync_waiter *w);
 bool rtsync_waitq_wake_one(struct rtsync_waitq *q, struct rtsync_wake *batch);
 void rtsync_wake_run(struct rtsync_wake *batch);
-void rtsync_waitq_sleep(struct rtsync_waitq *q, struct rtsync_waiter *w, spinlock_t *lock);
+void rtsync_waitq_sleep(struct rtsync_waitq *q, struct rtsync_waiter *w);
 
 /* timeout.c */
 struct rtsync_timeout;
@@ -299,19 +424,6 @@ int rtsync_wait_args_from_user(const void __user *argp,
 			       struct rtsync_deadline *deadline);
 struct rtsync_timeout *rtsync_timeout_start(const struct rtsync_deadline *d);
 bool rtsync_timeout_stop(struct rtsync_timeout *t);
-
-/* main.c: helpers shared by the object ioctls */
-struct rtsync_info_head {	/* how every rtsync_*_info struct begins */
-	__u64 name;
-	__u32 name_size;
-};
-
-long rtsync_ioctl_info(struct rtsync_object *obj, void __user *argp,
-		       void *info, size_t size,
-		       int (*fill)(struct rtsync_object *obj, void *info));
-struct rtsync_object *rtsync_object_fdget(int fd, struct fd *f);
-long rtsync_obj_ioctl_common(struct rtsync_object *obj, unsigned int cmd,
-			     void __user *argp);
 
 /*
  * The thread that holds @m, or NULL: the owner of its rt_mutex, read as
@@ -329,26 +441,13 @@ static inline struct task_struct *rtsync_mutex_owner(struct rtsync_mutex *m)
 	return (struct task_struct *)(owner & ~1UL);
 }
 
-/* Inline: LOCK and UNLOCK of a mutex take and drop a reference. */
-/* May be called in atomic context: the free is deferred. */
+/* The caller holds @m: the only thread that may touch its owner fields. */
+#define rtsync_assert_owner(m)	rtsync_assert(rtsync_mutex_owner(m) == current)
+
+/* Drop a counted reference; may be called in atomic context. */
 static inline void rtsync_object_put(struct rtsync_object *obj)
 {
 	kref_put(&obj->ref, rtsync_object_release);
-}
-
-static inline struct rtsync_object *rtsync_mutex_object(struct rtsync_mutex *m)
-{
-	return container_of(m, struct rtsync_object, mutex);
-}
-
-static inline struct rtsync_object *rtsync_sem_object(struct rtsync_sem *s)
-{
-	return container_of(s, struct rtsync_object, sem);
-}
-
-static inline struct rtsync_object *rtsync_cond_object(struct rtsync_cond *c)
-{
-	return container_of(c, struct rtsync_object, cond);
 }
 
 /*

@@ -12,24 +12,39 @@
  * A granted unit is never lost: a sleeper that is interrupted or times out
  * after its unit was granted returns success.
  */
+#include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/seq_file.h>
 #include <linux/uaccess.h>
 #include "rtsync.h"
 
-void rtsync_sem_init(struct rtsync_sem *s, u32 value, u32 max)
+static_assert(RTSYNC_INFO_HEAD_OK(struct rtsync_sem_info));
+
+static int rtsync_sem_check_create(const struct rtsync_open_args *args)
 {
-	spin_lock_init(&s->lock);
-	s->count = value;
-	s->max = max;
+	if (args->mutex_flags || !args->sem_max)
+		return -EINVAL;
+	if (args->sem_max > RTSYNC_SEM_VALUE_MAX)
+		return -EINVAL;
+	return args->sem_value > args->sem_max ? -EINVAL : 0;
+}
+
+static void rtsync_sem_init(struct rtsync_object *obj,
+			    const struct rtsync_open_args *args)
+{
+	struct rtsync_sem *s = rtsync_to_sem(obj);
+
+	s->count = args->sem_value;
+	s->max = args->sem_max;
 	rtsync_waitq_init(&s->sleepers);
 	init_waitqueue_head(&s->poll_wq);
 }
 
 static bool rtsync_sem_take(struct rtsync_sem *s)
 {
-	lockdep_assert_held(&s->lock);
+	lockdep_assert_held(&s->sleepers.lock);
 	if (!s->count)
 		return false;
 	s->count--;
@@ -46,9 +61,9 @@ int rtsync_sem_trywait(struct rtsync_sem *s)
 {
 	bool taken;
 
-	spin_lock(&s->lock);
+	spin_lock(&s->sleepers.lock);
 	taken = rtsync_sem_take(s);
-	spin_unlock(&s->lock);
+	spin_unlock(&s->sleepers.lock);
 	return taken ? 0 : -EAGAIN;
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_sem_trywait);
@@ -75,14 +90,14 @@ int rtsync_sem_wait(struct rtsync_sem *s,
 		if (IS_ERR(timeout))
 			return PTR_ERR(timeout);
 	}
-	spin_lock(&s->lock);
+	spin_lock(&s->sleepers.lock);
 	if (rtsync_sem_take(s)) {
 		w.woken = true;
 	} else {
 		rtsync_waitq_add(&s->sleepers, &w);
-		rtsync_waitq_sleep(&s->sleepers, &w, &s->lock);
+		rtsync_waitq_sleep(&s->sleepers, &w);
 	}
-	spin_unlock(&s->lock);
+	spin_unlock(&s->sleepers.lock);
 	if (timeout)
 		timed_out = rtsync_timeout_stop(timeout);
 	/* Woken by a post: the unit is ours even if a signal came too. */
@@ -107,9 +122,9 @@ int rtsync_sem_post(struct rtsync_sem *s, u32 count, u32 *prev)
 
 	if (!count)
 		return -EINVAL;
-	spin_lock(&s->lock);
+	spin_lock(&s->sleepers.lock);
 	if (count > s->max - s->count) {
-		spin_unlock(&s->lock);
+		spin_unlock(&s->sleepers.lock);
 		return -EOVERFLOW;
 	}
 	*prev = s->count;
@@ -117,7 +132,7 @@ int rtsync_sem_post(struct rtsync_sem *s, u32 count, u32 *prev)
 	while (count && rtsync_waitq_wake_one(&s->sleepers, &wake))
 		count--;
 	s->count += count;
-	spin_unlock(&s->lock);
+	spin_unlock(&s->sleepers.lock);
 	rtsync_wake_run(&wake);
 	if (count)
 		wake_up_interruptible_poll(&s->poll_wq, EPOLLIN | EPOLLRDNORM);
@@ -127,20 +142,30 @@ EXPORT_SYMBOL_IF_KUNIT(rtsync_sem_post);
 
 void rtsync_sem_get_info(struct rtsync_sem *s, struct rtsync_sem_info *info)
 {
-	struct rtsync_object *obj = rtsync_sem_object(s);
-
-	spin_lock(&s->lock);
+	spin_lock(&s->sleepers.lock);
 	info->value = s->count;
 	info->max = s->max;
 	info->waiters = s->sleepers.count;
-	spin_unlock(&s->lock);
-	info->flags = READ_ONCE(obj->linked) ? 0 : RTSYNC_SINFO_UNLINKED;
+	spin_unlock(&s->sleepers.lock);
+	info->flags = READ_ONCE(s->obj.linked) ? 0 : RTSYNC_SINFO_UNLINKED;
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_sem_get_info);
 
-__poll_t rtsync_sem_poll(struct rtsync_sem *s, struct file *file,
-			 poll_table *wait)
+/* The semaphore's columns of /proc/rtsync: - - flags value max waiters. */
+static void rtsync_sem_show(struct seq_file *sf, struct rtsync_object *obj)
 {
+	struct rtsync_sem_info info;
+
+	rtsync_sem_get_info(rtsync_to_sem(obj), &info);
+	seq_printf(sf, " - - 0x%02x %u %u %u", info.flags, info.value,
+		   info.max, info.waiters);
+}
+
+/* Readable while the count is above zero. */
+static __poll_t rtsync_sem_poll(struct file *file, poll_table *wait)
+{
+	struct rtsync_sem *s = rtsync_to_sem(file->private_data);
+
 	poll_wait(file, &s->poll_wq, wait);
 	return READ_ONCE(s->count) ? EPOLLIN | EPOLLRDNORM : 0;
 }
@@ -185,7 +210,7 @@ static int rtsync_sem_fill_info(struct rtsync_object *obj, void *data)
 
 	if (info->pad)
 		return -EINVAL;
-	rtsync_sem_get_info(&obj->sem, info);
+	rtsync_sem_get_info(rtsync_to_sem(obj), info);
 	return 0;
 }
 
@@ -195,16 +220,16 @@ static noinline long rtsync_sem_ioctl_info(struct rtsync_object *obj,
 {
 	struct rtsync_sem_info info;
 
-	return rtsync_ioctl_info(obj, argp, &info, sizeof(info),
-				 rtsync_sem_fill_info);
+	return rtsync_object_ioctl_info(obj, argp, &info, sizeof(info),
+					rtsync_sem_fill_info);
 }
 
-long rtsync_sem_ioctl(struct file *file, unsigned int cmd,
-		      unsigned long arg)
+static long rtsync_sem_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
 {
 	struct rtsync_object *obj = file->private_data;
 	void __user *argp = (void __user *)arg;
-	struct rtsync_sem *s = &obj->sem;
+	struct rtsync_sem *s = rtsync_to_sem(obj);
 
 	switch (cmd) {
 	case RTSYNC_IOC_SEM_WAIT:
@@ -216,6 +241,32 @@ long rtsync_sem_ioctl(struct file *file, unsigned int cmd,
 	case RTSYNC_IOC_SEM_INFO:
 		return rtsync_sem_ioctl_info(obj, argp);
 	default:
-		return rtsync_obj_ioctl_common(obj, cmd, argp);
+		return rtsync_object_ioctl(obj, cmd, argp);
 	}
 }
+
+static const struct file_operations rtsync_sem_fops = {
+	.owner		= THIS_MODULE,
+	.release	= rtsync_object_file_release,
+	.unlocked_ioctl	= rtsync_sem_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.poll		= rtsync_sem_poll,
+};
+
+static const unsigned int rtsync_sem_ioctls[] = {
+	RTSYNC_IOC_SEM_WAIT, RTSYNC_IOC_SEM_TRYWAIT, RTSYNC_IOC_SEM_POST,
+	RTSYNC_IOC_SEM_INFO,
+};
+
+const struct rtsync_type rtsync_sem_type = {
+	.name		= "sem",
+	.file_name	= "[rtsync_sem]",
+	.fops		= &rtsync_sem_fops,
+	.size		= sizeof(struct rtsync_sem),
+	.ioctls		= rtsync_sem_ioctls,
+	.nr_ioctls	= ARRAY_SIZE(rtsync_sem_ioctls),
+	.check_create	= rtsync_sem_check_create,
+	.init		= rtsync_sem_init,
+	.show		= rtsync_sem_show,
+};
+EXPORT_SYMBOL_IF_KUNIT(rtsync_sem_type);

@@ -9,8 +9,9 @@
  * before waking it, so a sleeper can tell "woken on purpose" from "signal"
  * or "timeout" and no wake-up is ever lost or given twice.
  *
- * The caller's lock (a spinlock of the object) protects the queue and
- * every rtsync_waiter on it; waiters live on their sleeper's stack.
+ * The queue's own lock protects it and every rtsync_waiter on it, and the
+ * embedding object uses it for the state that decides who sleeps; the
+ * callers take it. Waiters live on their sleeper's stack.
  */
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -19,17 +20,19 @@
 
 void rtsync_waitq_init(struct rtsync_waitq *q)
 {
+	spin_lock_init(&q->lock);
 	INIT_LIST_HEAD(&q->head);
 	q->count = 0;
 }
 
 /* Queue the calling thread behind every waiter of the same or higher
- * priority. Caller holds the object's lock.
+ * priority. Caller holds q->lock.
  */
 void rtsync_waitq_add(struct rtsync_waitq *q, struct rtsync_waiter *w)
 {
 	struct rtsync_waiter *pos;
 
+	lockdep_assert_held(&q->lock);
 	w->task = current;
 	w->prio = current->prio;
 	w->woken = false;
@@ -46,7 +49,7 @@ queued:
 
 /**
  * rtsync_waitq_wake_one - take the first waiter off the queue
- * @q:     the queue; the caller holds its object's lock
+ * @q:     the queue; the caller holds q->lock
  * @batch: collects the thread to wake once the lock is dropped
  *
  * The sleeper can only see that it was woken after taking the lock, so
@@ -61,6 +64,7 @@ bool rtsync_waitq_wake_one(struct rtsync_waitq *q, struct rtsync_wake *batch)
 {
 	struct rtsync_waiter *w;
 
+	lockdep_assert_held(&q->lock);
 	w = list_first_entry_or_null(&q->head, struct rtsync_waiter, node);
 	if (!w)
 		return false;
@@ -91,23 +95,23 @@ void rtsync_wake_run(struct rtsync_wake *batch)
 
 /**
  * rtsync_waitq_sleep - sleep until woken or a signal is pending
- * @q:    the queue @w is on
- * @w:    the caller's waiter, added with rtsync_waitq_add()
- * @lock: the object's lock, held on entry and on return
+ * @q: the queue @w is on; q->lock is held on entry and on return
+ * @w: the caller's waiter, added with rtsync_waitq_add()
  *
  * A pending signal includes the TIF_NOTIFY_SIGNAL of a timeout (timeout.c).
  * On return @w is off the queue; w->woken says whether a waker took it.
  */
-void rtsync_waitq_sleep(struct rtsync_waitq *q, struct rtsync_waiter *w,
-			spinlock_t *lock)
+void rtsync_waitq_sleep(struct rtsync_waitq *q, struct rtsync_waiter *w)
 {
+	lockdep_assert_held(&q->lock);
+	rtsync_assert(w->task == current);
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (w->woken || signal_pending(current))
 			break;
-		spin_unlock(lock);
+		spin_unlock(&q->lock);
 		schedule();
-		spin_lock(lock);
+		spin_lock(&q->lock);
 	}
 	__set_current_state(TASK_RUNNING);
 	if (!w->woken) {
