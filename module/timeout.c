@@ -16,9 +16,11 @@
  * that every RTSYNC_KICK_PERIOD until the wait ends. The flag must be set
  * from another CPU: a timer interrupt on the waiter's own CPU preempts on
  * return (preempt=full), which clears the flag and picks the waiter again.
- * Hence the timer is started on another online CPU. A waiter that later
- * migrates onto that CPU is only kicked reliably on non-full-preemption
- * kernels (documented in docs/design.md).
+ * Hence the timer is started on another online CPU, one that is not
+ * isolated from timers (isolcpus=, nohz_full=; rtsync_timeout_cpu()). A
+ * waiter that later migrates onto that CPU, or that has no other
+ * housekeeping CPU, is only kicked reliably on non-full-preemption kernels
+ * (documented in docs/design.md).
  *
  * The task_work cannot be cancelled once queued, so the timeout lives on
  * the heap: if the timer fired, the task_work frees it on the way back to
@@ -26,11 +28,14 @@
  */
 #include <linux/cpumask.h>
 #include <linux/hrtimer.h>
+#include <linux/nsproxy.h>
 #include <linux/sched.h>
+#include <linux/sched/isolation.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/task_work.h>
 #include <linux/time.h>
+#include <linux/time_namespace.h>
 #include <linux/uaccess.h>
 #include "compat.h"
 #include "rtsync.h"
@@ -56,11 +61,36 @@ struct rtsync_timeout {
 	bool work_queued;
 };
 
+/*
+ * A CLOCK_MONOTONIC deadline read in the caller's time namespace, on the
+ * host's clock, which the timer runs on: what timens_ktime_to_host() does
+ * for futex, timerfd and clock_nanosleep (not exported to modules; the
+ * offsets are readable, and zero in the initial namespace). A deadline
+ * before the namespace's offset has passed already.
+ */
+static ktime_t rtsync_monotonic_to_host(ktime_t expires)
+{
+	struct time_namespace *ns = current->nsproxy->time_ns;
+	ktime_t offset;
+
+	/* Without CONFIG_TIME_NS there is no namespace, not even the first. */
+	if (!IS_ENABLED(CONFIG_TIME_NS) || !ns)
+		return expires;
+	offset = timespec64_to_ktime(ns->offsets.monotonic);
+	if (expires < offset)
+		return 0;
+	/* A negative offset: a far deadline stays the farthest there is. */
+	if (offset < 0 && expires > KTIME_MAX + offset)
+		return KTIME_MAX;
+	return ktime_sub(expires, offset);
+}
+
 /**
  * rtsync_deadline_from_user - validate the timeout part of wait args
  * @args:     copied from user space
  * @deadline: filled in when the args carry a timeout
  *
+ * A CLOCK_MONOTONIC deadline is read in the caller's time namespace.
  * Return: 1 with @deadline set, 0 for "no timeout", -EINVAL for unknown
  * flags, a bad clock, or a timeout/clock given without RTSYNC_WAIT_TIMEOUT.
  */
@@ -76,6 +106,8 @@ int rtsync_deadline_from_user(const struct rtsync_wait_args *args,
 	deadline->clockid = args->clockid;
 	deadline->expires = args->timeout > KTIME_MAX ?
 			    KTIME_MAX : ns_to_ktime(args->timeout);
+	if (args->clockid == CLOCK_MONOTONIC)
+		deadline->expires = rtsync_monotonic_to_host(deadline->expires);
 	return 1;
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_deadline_from_user);
@@ -125,6 +157,26 @@ static void rtsync_timeout_arm(void *data)
 	hrtimer_start(&t->timer, t->expires, HRTIMER_MODE_ABS_PINNED_HARD);
 }
 
+/*
+ * The CPU to run a waiter's timer on: an online housekeeping CPU for
+ * timers other than @self (the waiter's), so that CPUs isolated with
+ * isolcpus= or nohz_full= never get rtsync's timer interrupts or the IPI
+ * that arms them. nr_cpu_ids if there is none: the timer then runs on the
+ * waiter's own CPU, which ends a spin on a running owner except under
+ * full preemption (see the top of this file). With one CPU, no owner can
+ * be running while the waiter spins anyway.
+ */
+static unsigned int rtsync_timeout_cpu(unsigned int self)
+{
+	unsigned int cpu;
+
+	for_each_cpu_and(cpu, housekeeping_cpumask(HK_TYPE_TIMER),
+			 cpu_online_mask)
+		if (cpu != self)
+			return cpu;
+	return nr_cpu_ids;
+}
+
 /**
  * rtsync_timeout_start - arm a timeout for the calling thread's next wait
  * @d: the deadline
@@ -150,8 +202,7 @@ struct rtsync_timeout *rtsync_timeout_start(const struct rtsync_deadline *d)
 	rtsync_hrtimer_setup(&t->timer, rtsync_timeout_fire, d->clockid,
 			     HRTIMER_MODE_ABS_PINNED_HARD);
 
-	cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
-	/* With one CPU no owner can be running while we spin: arm locally. */
+	cpu = rtsync_timeout_cpu(raw_smp_processor_id());
 	if (cpu >= nr_cpu_ids ||
 	    smp_call_function_single(cpu, rtsync_timeout_arm, t, 1))
 		rtsync_timeout_arm(t);

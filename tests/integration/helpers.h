@@ -179,6 +179,21 @@ static inline int read_number(const char *path, unsigned long *value)
 	return n == 1 ? 0 : EIO;
 }
 
+/* write_number - write a number to a sysfs or procfs file: 0 or errno */
+static inline int write_number(const char *path, unsigned long value)
+{
+	FILE *f = fopen(path, "we");
+	int err = 0;
+
+	if (!f)
+		return errno;
+	if (fprintf(f, "%lu\n", value) < 0)
+		err = errno;
+	if (fclose(f) && !err)
+		err = errno;
+	return err;
+}
+
 /* ---- clocks ---- */
 
 static inline int64_t now_ns(clockid_t clock)
@@ -544,6 +559,73 @@ static inline pid_t wait_owner(int fd, pid_t want, int timeout_ms)
 			return owner;
 		sleep_ms(1);
 	}
+}
+
+/* ---- RT throttling ---- */
+
+/*
+ * RT throttling (by default SCHED_FIFO may use 950 ms of each second)
+ * forces a reschedule on a FIFO task that spins that long, which ends
+ * rt_mutex's spin just before the 1 s bound: a module with no remedy of
+ * its own would pass by that accident. The running-owner tests therefore
+ * turn throttling off (rt_throttling_off()), and restore it afterwards;
+ * the spin is bounded by the owner's loop anyway.
+ */
+#define RT_RUNTIME	"/proc/sys/kernel/sched_rt_runtime_us"
+
+static char saved_rt_runtime[32];
+
+static inline int write_rt_runtime(const char *value)
+{
+	FILE *f = fopen(RT_RUNTIME, "w");
+	int err = 0;
+
+	if (!f)
+		return errno;
+	if (fputs(value, f) < 0)
+		err = errno;
+	if (fclose(f) && !err)
+		err = errno;
+	return err;
+}
+
+static inline void rt_throttling_off(void)
+{
+	FILE *f = fopen(RT_RUNTIME, "r");
+	int err;
+
+	if (!f || !fgets(saved_rt_runtime, sizeof(saved_rt_runtime), f)) {
+		diag("%s: %s; RT throttling stays as it is", RT_RUNTIME,
+		     strerror(errno));
+		saved_rt_runtime[0] = '\0';
+		if (f)
+			fclose(f);
+		return;
+	}
+	fclose(f);
+	saved_rt_runtime[strcspn(saved_rt_runtime, "\n")] = '\0';
+	err = write_rt_runtime("-1");
+	if (err) {
+		diag("writing -1 to %s: %s; RT throttling stays on (%s us)",
+		     RT_RUNTIME, strerror(err), saved_rt_runtime);
+		saved_rt_runtime[0] = '\0';
+		return;
+	}
+	diag("RT throttling off for the running-owner tests (was %s us)",
+	     saved_rt_runtime);
+}
+
+static inline void rt_throttling_restore(void)
+{
+	int err;
+
+	if (!saved_rt_runtime[0])
+		return;
+	err = write_rt_runtime(saved_rt_runtime);
+	if (err)
+		diag("restoring %s to %s: %s", RT_RUNTIME, saved_rt_runtime,
+		     strerror(err));
+	saved_rt_runtime[0] = '\0';
 }
 
 #endif /* RTSYNC_TEST_HELPERS_H */

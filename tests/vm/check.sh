@@ -12,6 +12,9 @@
 # check, and checks that the harness itself catches failures. Prints one
 # line per test and ends with "N passed, N failed"; exits non-zero when
 # anything failed.
+# Between the stock and the PREEMPT_RT passes (not with --quick), one more
+# stock boot with CPU 1 isolated (isolcpus=1 nohz_full=1) runs
+# boot_isolcpus: rtsync's timed waits must leave that CPU alone.
 # Environment: RTSYNC_CACHE (default ~/.cache/rtsync), RTSYNC_VM_TIMEOUT
 # (hard limit of a test boot, s), RTSYNC_TEST_TIMEOUT (limit of one test
 # program, s).
@@ -62,6 +65,11 @@ else
 	python_pass stock
 
 	if [ "$quick" -eq 0 ]; then
+		if [ ${#programs[@]} -eq 0 ]; then
+			echo boot_isolcpus >"$RUN_DIR/isolcpus.list"
+			rtsync_pass --label isolcpus --append "isolcpus=1 nohz_full=1" \
+				--list "$RUN_DIR/isolcpus.list" stock
+		fi
 		rt_kernel_pass "${programs[@]}"
 		rtsync_pass "${programs[@]}" --kunit --leak-check debug
 		selftest_run stock
