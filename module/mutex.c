@@ -57,7 +57,7 @@ static void rtsync_mutex_init(struct rtsync_object *obj,
 
 	rt_mutex_init(&m->rtm);
 	INIT_HLIST_NODE(&m->held_node);
-	atomic_set(&m->waiters, 0);
+	atomic64_set(&m->chain, 0);
 	atomic_set(&m->orphaned, 0);
 	m->recursive = args->mutex_flags & RTSYNC_MUTEX_RECURSIVE;
 	m->state = RTSYNC_MUTEX_NORMAL;
@@ -189,15 +189,14 @@ static noinline int rtsync_mutex_lock_slow(struct rtsync_thread *self,
 		if (IS_ERR(timeout))
 			return PTR_ERR(timeout);
 	}
-	ret = rtsync_thread_block_on(self, m);
+	ret = rtsync_wait_begin(self, m, interruptible ?
+				TASK_INTERRUPTIBLE : TASK_KILLABLE);
 	if (!ret) {
-		atomic_inc(&m->waiters);
 		if (interruptible)
 			ret = rt_mutex_lock_interruptible(&m->rtm);
 		else
 			ret = rt_mutex_lock_killable(&m->rtm);
-		atomic_dec(&m->waiters);
-		rtsync_thread_unblock(self);
+		rtsync_wait_end(self, m);
 	}
 	if (timeout)
 		timed_out = rtsync_timeout_stop(timeout);
@@ -399,7 +398,7 @@ void rtsync_mutex_get_info(struct rtsync_mutex *m,
 		info->recursion = 0;
 	}
 	rcu_read_unlock();
-	info->waiters = atomic_read(&m->waiters);
+	info->waiters = rtsync_mutex_waiters(m);
 	info->flags = 0;
 	if (m->recursive)
 		info->flags |= RTSYNC_MINFO_RECURSIVE;

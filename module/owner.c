@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rtsync owner tracking: the record of each thread that locks mutexes
- * (which it holds, what it is blocked on) and the deadlock walk. Below
- * mutex.c, which calls it; it calls nothing of the object types.
+ * (which it holds, what it waits on; chain.c reads and writes the wait).
+ * Below mutex.c and chain.c, which call it; it calls nothing else.
  *
  * A thread that locks an rtsync mutex gets a struct rtsync_thread, found by
  * hashing its task_struct pointer. Only the thread itself adds or removes
@@ -10,18 +10,6 @@
  * bucket lock for the hash insert/remove; lookups are RCU. The record is
  * removed when the thread exits (mutex.c's exit probe, after it released
  * what the thread held).
- *
- * Deadlock detection: before a thread sleeps on mutex M it walks
- * M -> owner -> the mutex that owner is blocked on -> its owner ...; if the
- * walk reaches itself, sleeping would close a cycle and LOCK returns
- * EDEADLK. The walk and the write of "I am blocked on M" happen under
- * rtsync_chain_lock, so of two threads closing one cycle at the same moment
- * the second sees the first's record. Owners are the rt_mutexes' owners,
- * which change without the chain lock: a thread that acquires a mutex
- * without sleeping is not blocked on anything, so it cannot be part of a
- * cycle at that moment; a thread that slept on M owns M before it drops
- * its blocked-on entry, and the walk treats "owner blocked on the mutex it
- * owns" as running. Only the contended path takes rtsync_chain_lock.
  */
 #include <linux/hash.h>
 #include <linux/rculist.h>
@@ -37,12 +25,6 @@ EXPORT_SYMBOL_IF_KUNIT(rtsync_thread_hash);
 
 /* Records in the hash; lets the exit probe return at once when zero. */
 static atomic_t rtsync_nr_threads = ATOMIC_INIT(0);
-
-/* Serializes deadlock walks with changes of rtsync_thread.blocked_on. */
-static DEFINE_RAW_SPINLOCK(rtsync_chain_lock);
-
-/* rt_mutex's own bound on PI chain walks; a longer chain is refused. */
-#define RTSYNC_MAX_CHAIN 1024
 
 /**
  * rtsync_thread_create - give the calling thread a record
@@ -67,75 +49,6 @@ struct rtsync_thread *rtsync_thread_create(void)
 	return t;
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_thread_create);
-
-/*
- * Would the caller close a cycle by sleeping on @m? Follows @m -> owner ->
- * the mutex that owner is blocked on -> ... Return: 0, or -EDEADLK for a
- * cycle or a chain longer than RTSYNC_MAX_CHAIN.
- */
-static int rtsync_chain_check(struct rtsync_mutex *m)
-{
-	struct rtsync_mutex *next = m;
-	struct rtsync_thread *rec;
-	struct task_struct *owner;
-	int depth;
-
-	lockdep_assert_held(&rtsync_chain_lock);
-	rcu_read_lock();
-	for (depth = 0; next; depth++) {
-		owner = rtsync_mutex_owner(next);
-		if (!owner)
-			break;
-		if (owner == current || depth >= RTSYNC_MAX_CHAIN) {
-			rcu_read_unlock();
-			return -EDEADLK;
-		}
-		/* Every owner has a record: it made one before locking. */
-		rec = rtsync_thread_find(owner);
-		/* Woke up owning what it slept on: it is not blocked. */
-		if (!rec || rec->blocked_on == next)
-			break;
-		next = rec->blocked_on;
-	}
-	rcu_read_unlock();
-	return 0;
-}
-
-/**
- * rtsync_thread_block_on - record that the caller is about to sleep on @m
- * @self: the caller's record
- * @m:    the mutex it failed to take
- *
- * Return: 0, or -EDEADLK if sleeping would close a cycle (nothing is
- * recorded then).
- */
-int rtsync_thread_block_on(struct rtsync_thread *self, struct rtsync_mutex *m)
-{
-	int ret;
-
-	rtsync_assert_self(self);
-	raw_spin_lock(&rtsync_chain_lock);
-	ret = rtsync_chain_check(m);
-	if (!ret)
-		self->blocked_on = m;
-	raw_spin_unlock(&rtsync_chain_lock);
-	return ret;
-}
-EXPORT_SYMBOL_IF_KUNIT(rtsync_thread_block_on);
-
-/**
- * rtsync_thread_unblock - the caller stopped sleeping on a mutex
- * @self: the caller's record
- *
- * It now owns that mutex, or gave up (timeout, signal).
- */
-void rtsync_thread_unblock(struct rtsync_thread *self)
-{
-	rtsync_assert_self(self);
-	raw_spin_lock(&rtsync_chain_lock);
-	self->blocked_on = NULL;
-	raw_spin_unlock(&rtsync_chain_lock);
-}
 
 /**
  * rtsync_thread_of_exiting - the record of an exiting or exec'ing thread

@@ -197,6 +197,9 @@ static void rtsync_free_objects(struct work_struct *work)
 	struct llist_node *list = llist_del_all(&rtsync_free_list);
 	struct rtsync_object *obj, *tmp;
 
+	/* A mutex's wait-path walk (chain.c) may still read it under RCU. */
+	if (list)
+		synchronize_rcu();
 	llist_for_each_entry_safe(obj, tmp, list, free_node)
 		rtsync_object_free(obj);
 }

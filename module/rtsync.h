@@ -11,7 +11,8 @@
  *   object.c    what every object file shares: the type table, the ioctls
  *               common to all types, INFO's copy-out, fd to object
  *   registry.c  names, object lifetime, permissions, limits
- *   owner.c     thread records and the deadlock walk (mutexes)
+ *   chain.c     the wait path: deadlock and chain-length checks (mutexes)
+ *   owner.c     thread records (mutexes)
  *   waitq.c     the priority-ordered sleepers of semaphores and conditions
  *   timeout.c   deadlines and timed waits
  * registry.c and procfs.c reach a type only through its struct rtsync_type.
@@ -19,8 +20,6 @@
  * Locking order (outer to inner):
  *   rtsync_registry_lock (mutex: names, limits, permissions)
  *   rt_mutex of a mutex object (held across system calls by its owner)
- *   rtsync_chain_lock (raw spinlock: who is blocked on what; contended path
- *                      only)
  *   thread hash bucket locks (raw spinlocks)
  *   rtsync_waitq.lock of a semaphore or condition (spinlock)
  */
@@ -177,7 +176,15 @@ static inline const char *rtsync_object_name(const struct rtsync_object *obj)
  * @held:       rtsync_mutex.held_node of every mutex it holds. Only the
  *              thread itself touches this list (in its ioctls and in its
  *              own exit or exec probe): rtsync_assert_self().
- * @blocked_on: the mutex it sleeps on in LOCK, or NULL. rtsync_chain_lock.
+ * @blocked_on: the mutex it sleeps on in LOCK; valid while @gen is odd.
+ * @wait_state: how it sleeps there: TASK_INTERRUPTIBLE (LOCK) or
+ *              TASK_KILLABLE (a condition wait taking its mutex back);
+ *              valid while @gen is odd.
+ * @gen:        odd while it waits on @blocked_on; one more at every start
+ *              and end of a wait, so a reader can tell one wait from the
+ *              next. Written by the thread only, read locklessly (chain.c).
+ * @checking:   it is still walking its chain (chain.c); false once it
+ *              goes to sleep on @blocked_on. Same rules.
  * @rcu:        the record is freed after a grace period: deadlock walks
  *              may still be reading it.
  */
@@ -186,6 +193,9 @@ struct rtsync_thread {
 	struct hlist_node node;
 	struct hlist_head held;
 	struct rtsync_mutex *blocked_on;
+	unsigned int wait_state;
+	u32 gen;
+	bool checking;
 	struct rcu_head rcu;
 };
 
@@ -212,7 +222,9 @@ enum rtsync_mutex_state {
  * @recursion:  how many times the owner holds it. Owner only.
  * @state:      enum rtsync_mutex_state. Written only by the holder of @rtm,
  *              read locklessly (NOTRECOVERABLE is final).
- * @waiters:    threads sleeping in LOCK, for INFO.
+ * @chain:      threads in LOCK's slow path, those of them asleep, and "up":
+ *              a bound on the longest chain of waiters that ends in one of
+ *              them (chain.c).
  * @orphaned:   set by whichever comes first of the object's release (its
  *              last reference gone while held) and the owner letting go
  *              in its exit or exec probe; the second frees the object.
@@ -224,7 +236,7 @@ struct rtsync_mutex {
 	struct hlist_node held_node;
 	unsigned int recursion;
 	unsigned int state;
-	atomic_t waiters;
+	atomic64_t chain;
 	atomic_t orphaned;
 	bool recursive;
 };
@@ -379,11 +391,22 @@ void rtsync_procfs_exit(void);
 /* owner.c */
 struct rtsync_thread *rtsync_thread_create(void);
 void rtsync_thread_destroy(struct rtsync_thread *t);
-int rtsync_thread_block_on(struct rtsync_thread *self, struct rtsync_mutex *m);
-void rtsync_thread_unblock(struct rtsync_thread *self);
 struct rtsync_thread *rtsync_thread_of_exiting(struct task_struct *task);
 void rtsync_threads_init(void);
 void rtsync_threads_exit(void);
+
+/* chain.c */
+extern unsigned int rtsync_max_chain;
+int rtsync_wait_begin(struct rtsync_thread *self, struct rtsync_mutex *m,
+		      unsigned int state);
+void rtsync_wait_end(struct rtsync_thread *self, struct rtsync_mutex *m);
+
+/* Threads asleep in LOCK on @m, for INFO. */
+#define RTSYNC_CHAIN_SLEEPER_SHIFT	40
+static inline u32 rtsync_mutex_waiters(struct rtsync_mutex *m)
+{
+	return atomic64_read(&m->chain) >> RTSYNC_CHAIN_SLEEPER_SHIFT;
+}
 
 /* mutex.c */
 int rtsync_mutex_lock(struct rtsync_mutex *m,

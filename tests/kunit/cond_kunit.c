@@ -192,7 +192,7 @@ static void rtsync_cond_woken_waits_for_mutex(struct kunit *test)
 	rtsync_test_cond_queue(test, a, c, m, 1);
 	KUNIT_ASSERT_EQ(test, rtsync_mutex_lock(m, NULL), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_cond_wake(c, 1), 1U);
-	KUNIT_EXPECT_TRUE(test, rtsync_poll(atomic_read(&m->waiters) == 1,
+	KUNIT_EXPECT_TRUE(test, rtsync_poll(rtsync_mutex_waiters(m) == 1,
 					    RTSYNC_TEST_TIMEOUT_MS));
 	KUNIT_EXPECT_FALSE(test, rtsync_actor_wait(a, RTSYNC_TEST_QUIET_MS));
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
@@ -278,7 +278,7 @@ static void rtsync_cond_wake_right_after_release(struct kunit *test)
 	for (i = 0; i < RTSYNC_TEST_COND_ROUNDS; i++) {
 		rtsync_actor_start_cond(waker, rtsync_op_lock_and_wake, c, m);
 		KUNIT_ASSERT_TRUE_MSG(test,
-				      rtsync_poll(atomic_read(&m->waiters) == 1,
+				      rtsync_poll(rtsync_mutex_waiters(m) == 1,
 						  RTSYNC_TEST_TIMEOUT_MS),
 				      "round %d: the waker does not block", i);
 		rtsync_actor_start_cond(waiter, rtsync_op_cond_wait, c, m);

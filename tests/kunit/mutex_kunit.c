@@ -135,14 +135,14 @@ static void rtsync_mutex_contended_lock_waits(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, rtsync_actor_call(holder, rtsync_op_lock, m), 0);
 	rtsync_actor_start_mutex(waiter, rtsync_op_lock, m);
-	KUNIT_ASSERT_TRUE(test, rtsync_poll(atomic_read(&m->waiters) == 1,
+	KUNIT_ASSERT_TRUE(test, rtsync_poll(rtsync_mutex_waiters(m) == 1,
 					    RTSYNC_TEST_TIMEOUT_MS));
 	KUNIT_EXPECT_FALSE(test, rtsync_actor_wait(waiter,
 						   RTSYNC_TEST_QUIET_MS));
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(holder, rtsync_op_unlock, m), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_result(waiter), 0);
 	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), waiter->task);
-	KUNIT_EXPECT_EQ(test, atomic_read(&m->waiters), 0);
+	KUNIT_EXPECT_EQ(test, rtsync_mutex_waiters(m), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(waiter, rtsync_op_unlock, m), 0);
 }
 
@@ -154,12 +154,12 @@ static void rtsync_mutex_signal_interrupts_lock(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, rtsync_actor_call(holder, rtsync_op_lock, m), 0);
 	rtsync_actor_start_mutex(waiter, rtsync_op_lock, m);
-	KUNIT_ASSERT_TRUE(test, rtsync_poll(atomic_read(&m->waiters) == 1,
+	KUNIT_ASSERT_TRUE(test, rtsync_poll(rtsync_mutex_waiters(m) == 1,
 					    RTSYNC_TEST_TIMEOUT_MS));
 	rtsync_actor_interrupt(waiter);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_result(waiter), -ERESTARTSYS);
 	/* Not acquired, not waiting, the owner unchanged. */
-	KUNIT_EXPECT_EQ(test, atomic_read(&m->waiters), 0);
+	KUNIT_EXPECT_EQ(test, rtsync_mutex_waiters(m), 0);
 	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), holder->task);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(holder, rtsync_op_unlock, m), 0);
 	/* The interrupted thread can lock afterwards. */
@@ -210,7 +210,7 @@ static void rtsync_mutex_owner_death_wakes_waiter(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, rtsync_actor_call(owner, rtsync_op_lock, m), 0);
 	rtsync_actor_start_mutex(waiter, rtsync_op_lock, m);
-	KUNIT_ASSERT_TRUE(test, rtsync_poll(atomic_read(&m->waiters) == 1,
+	KUNIT_ASSERT_TRUE(test, rtsync_poll(rtsync_mutex_waiters(m) == 1,
 					    RTSYNC_TEST_TIMEOUT_MS));
 	rtsync_actor_stop(owner);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_result(waiter), -EOWNERDEAD);
@@ -278,7 +278,7 @@ static void rtsync_mutex_notrecoverable_reaches_sleepers(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, rtsync_actor_call(repairer, rtsync_op_lock, m),
 			-EOWNERDEAD);
 	rtsync_actor_start_mutex(waiter, rtsync_op_lock, m);
-	KUNIT_ASSERT_TRUE(test, rtsync_poll(atomic_read(&m->waiters) == 1,
+	KUNIT_ASSERT_TRUE(test, rtsync_poll(rtsync_mutex_waiters(m) == 1,
 					    RTSYNC_TEST_TIMEOUT_MS));
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(repairer, rtsync_op_unlock, m),
 			0);

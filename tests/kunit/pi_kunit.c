@@ -106,7 +106,7 @@ static void rtsync_pi_transitive(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, rtsync_actor_call(first, rtsync_op_lock, m1), 0);
 	KUNIT_ASSERT_EQ(test, rtsync_actor_call(middle, rtsync_op_lock, m2), 0);
 	rtsync_actor_start_mutex(middle, rtsync_op_lock, m1);
-	KUNIT_ASSERT_TRUE(test, rtsync_poll(atomic_read(&m1->waiters) == 1,
+	KUNIT_ASSERT_TRUE(test, rtsync_poll(rtsync_mutex_waiters(m1) == 1,
 					    RTSYNC_TEST_TIMEOUT_MS));
 	rtsync_actor_start_mutex(top, rtsync_op_lock, m2);
 	KUNIT_EXPECT_TRUE(test, rtsync_test_prio_becomes(middle,

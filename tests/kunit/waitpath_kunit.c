@@ -46,12 +46,12 @@ static void rtsync_mutex_deadlock_abba(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, rtsync_actor_call(a, rtsync_op_lock, m1), 0);
 	KUNIT_ASSERT_EQ(test, rtsync_actor_call(b, rtsync_op_lock, m2), 0);
 	rtsync_actor_start_mutex(a, rtsync_op_lock, m2);
-	KUNIT_ASSERT_TRUE(test, rtsync_poll(atomic_read(&m2->waiters) == 1,
+	KUNIT_ASSERT_TRUE(test, rtsync_poll(rtsync_mutex_waiters(m2) == 1,
 					    RTSYNC_TEST_TIMEOUT_MS));
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(b, rtsync_op_lock, m1),
 			-EDEADLK);
 	/* B did not queue on m1; A still waits. */
-	KUNIT_EXPECT_EQ(test, atomic_read(&m1->waiters), 0);
+	KUNIT_EXPECT_EQ(test, rtsync_mutex_waiters(m1), 0);
 	KUNIT_EXPECT_FALSE(test, rtsync_actor_finished(a));
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(b, rtsync_op_unlock, m2), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_result(a), 0);
@@ -122,7 +122,7 @@ static void rtsync_mutex_deadlock_cycle_of_three(struct kunit *test)
 	for (i = 0; i < 2; i++) {
 		rtsync_actor_start_mutex(a[i], rtsync_op_lock, m[i + 1]);
 		KUNIT_ASSERT_TRUE(test,
-				  rtsync_poll(atomic_read(&m[i + 1]->waiters) == 1,
+				  rtsync_poll(rtsync_mutex_waiters(m[i + 1]) == 1,
 					      RTSYNC_TEST_TIMEOUT_MS));
 	}
 	/* ... and a2 asking for m0 would close the cycle. */
@@ -152,10 +152,10 @@ static void rtsync_mutex_chain_without_cycle_waits(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, rtsync_actor_call(a, rtsync_op_lock, m1), 0);
 	KUNIT_ASSERT_EQ(test, rtsync_actor_call(b, rtsync_op_lock, m2), 0);
 	rtsync_actor_start_mutex(b, rtsync_op_lock, m1);
-	KUNIT_ASSERT_TRUE(test, rtsync_poll(atomic_read(&m1->waiters) == 1,
+	KUNIT_ASSERT_TRUE(test, rtsync_poll(rtsync_mutex_waiters(m1) == 1,
 					    RTSYNC_TEST_TIMEOUT_MS));
 	rtsync_actor_start_mutex(c, rtsync_op_lock, m2);
-	KUNIT_ASSERT_TRUE(test, rtsync_poll(atomic_read(&m2->waiters) == 1,
+	KUNIT_ASSERT_TRUE(test, rtsync_poll(rtsync_mutex_waiters(m2) == 1,
 					    RTSYNC_TEST_TIMEOUT_MS));
 	KUNIT_EXPECT_FALSE(test, rtsync_actor_wait(c, RTSYNC_TEST_QUIET_MS));
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(a, rtsync_op_unlock, m1), 0);
@@ -164,6 +164,55 @@ static void rtsync_mutex_chain_without_cycle_waits(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(b, rtsync_op_unlock, m2), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_result(c), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(c, rtsync_op_unlock, m2), 0);
+}
+
+/*
+ * The chain bound: with max_chain 2, a chain of two waiting edges forms,
+ * and a third is refused with EDEADLK at once, whether it would come
+ * ahead of the chain (a new waiter on its head) or behind it (its running
+ * tail waiting for another thread).
+ */
+static void rtsync_wait_chain_bound(struct kunit *test)
+{
+	static const char * const tags[] = { "m0", "m1", "m2", "m3" };
+	unsigned int old = READ_ONCE(rtsync_max_chain);
+	struct rtsync_actor *a[5];
+	struct rtsync_mutex *m[4];
+	int i;
+
+	for (i = 0; i < 4; i++)
+		m[i] = rtsync_test_mutex(test, tags[i]);
+	for (i = 0; i < 5; i++)
+		a[i] = rtsync_actor_new(test);
+	/* a[i] holds m[i] (i < 4); a[2] is the chain's running tail. */
+	for (i = 0; i < 4; i++)
+		KUNIT_ASSERT_EQ(test, rtsync_actor_call(a[i], rtsync_op_lock, m[i]),
+				0);
+	WRITE_ONCE(rtsync_max_chain, 2);
+	rtsync_actor_start_mutex(a[1], rtsync_op_lock, m[2]);
+	KUNIT_EXPECT_TRUE(test, rtsync_poll(rtsync_mutex_waiters(m[2]) == 1,
+					    RTSYNC_TEST_TIMEOUT_MS));
+	rtsync_actor_start_mutex(a[0], rtsync_op_lock, m[1]);
+	KUNIT_EXPECT_TRUE(test, rtsync_poll(rtsync_mutex_waiters(m[1]) == 1,
+					    RTSYNC_TEST_TIMEOUT_MS));
+	/* Ahead: a[4] -> a[0] -> a[1] -> a[2] would be three edges. */
+	KUNIT_EXPECT_EQ(test, rtsync_actor_call(a[4], rtsync_op_lock, m[0]),
+			-EDEADLK);
+	/* Behind: a[0] -> a[1] -> a[2] -> a[3], three edges too. */
+	KUNIT_EXPECT_EQ(test, rtsync_actor_call(a[2], rtsync_op_lock, m[3]),
+			-EDEADLK);
+	KUNIT_EXPECT_EQ(test, rtsync_mutex_waiters(m[0]), 0);
+	KUNIT_EXPECT_EQ(test, rtsync_mutex_waiters(m[3]), 0);
+	WRITE_ONCE(rtsync_max_chain, old);
+	/* Undo: the tail lets go, each waiter gets its mutex. */
+	KUNIT_EXPECT_EQ(test, rtsync_actor_call(a[2], rtsync_op_unlock, m[2]), 0);
+	KUNIT_EXPECT_EQ(test, rtsync_actor_result(a[1]), 0);
+	KUNIT_EXPECT_EQ(test, rtsync_actor_call(a[1], rtsync_op_unlock, m[2]), 0);
+	KUNIT_EXPECT_EQ(test, rtsync_actor_call(a[1], rtsync_op_unlock, m[1]), 0);
+	KUNIT_EXPECT_EQ(test, rtsync_actor_result(a[0]), 0);
+	KUNIT_EXPECT_EQ(test, rtsync_actor_call(a[0], rtsync_op_unlock, m[1]), 0);
+	KUNIT_EXPECT_EQ(test, rtsync_actor_call(a[0], rtsync_op_unlock, m[0]), 0);
+	KUNIT_EXPECT_EQ(test, rtsync_actor_call(a[3], rtsync_op_unlock, m[3]), 0);
 }
 
 /* A timeout needs a return to user space, which a kernel thread lacks. */
@@ -178,7 +227,7 @@ static void rtsync_mutex_timed_lock_in_kthread(struct kunit *test)
 			0);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(waiter, rtsync_op_lock_timed, m),
 			-EOPNOTSUPP);
-	KUNIT_EXPECT_EQ(test, atomic_read(&m->waiters), 0);
+	KUNIT_EXPECT_EQ(test, rtsync_mutex_waiters(m), 0);
 	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), holder->task);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(holder, rtsync_op_unlock, m), 0);
 }
@@ -189,6 +238,7 @@ static struct kunit_case rtsync_wait_test_cases[] = {
 	KUNIT_CASE(rtsync_mutex_deadlock_abba_race),
 	KUNIT_CASE(rtsync_mutex_deadlock_cycle_of_three),
 	KUNIT_CASE(rtsync_mutex_chain_without_cycle_waits),
+	KUNIT_CASE(rtsync_wait_chain_bound),
 	KUNIT_CASE(rtsync_mutex_timed_lock_in_kthread),
 	{}
 };

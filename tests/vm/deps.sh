@@ -16,9 +16,10 @@ APT_GET=(apt-get -y -q -o DPkg::Lock::Timeout=600)
 # headers as C++), objdump (binutils), modinfo (kmod), groff and mandoc
 # (man page lint), man-db, dkms. The Python binding's pass (lib/pyguest.sh):
 # Debian's python3 with its headers, setuptools, venv and pip, and rsync.
+# The wait path's model (tests/model): spin.
 HOST_PACKAGES=(make gcc libc6-dev qemu-system-x86 busybox-static cpio sparse
 	pkg-config g++ binutils kmod groff-base mandoc man-db dkms
-	python3-dev python3-setuptools python3-venv python3-pip rsync)
+	python3-dev python3-setuptools python3-venv python3-pip rsync spin)
 
 apt_updated=0
 

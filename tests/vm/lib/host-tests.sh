@@ -7,11 +7,15 @@
 #  - the packaging checks of tests/install/check-install.sh (make install
 #    into a staging tree, pkg-config builds, man pages, make uninstall,
 #    dkms add/build/remove), against the stock kernel's headers: "host/
-#    install: <description>".
+#    install: <description>";
+#  - the wait path's model, checked by spin (tests/model/check.sh): "host/
+#    model: <description>".
 
 HOST_TEST_TIMEOUT=300	# s; the unit tests take well under a second
 # s; about 10 s warm: make install builds rtsync.ko, then dkms builds it again
 INSTALL_TEST_TIMEOUT=600
+# s; the exhaustive runs take a few minutes on 2 cores
+MODEL_TEST_TIMEOUT=1800
 
 # host_step NAME LIMIT CMD...: run CMD with a time limit, its output framed
 # like a guest's results port (### begin/end), so tap-verdict.awk judges it
@@ -42,6 +46,8 @@ host_tests() {
 		say "checking make install, pkg-config, man pages and dkms (tests/install/check-install.sh, kernel ${abi:-?}) ..." >&2
 		host_step install "$INSTALL_TEST_TIMEOUT" \
 			env KDIR="/usr/src/linux-headers-$abi" "$TOP/tests/install/check-install.sh"
+		say "checking the wait path's model with spin (tests/model/check.sh) ..." >&2
+		host_step model "$MODEL_TEST_TIMEOUT" "$TOP/tests/model/check.sh"
 	} >"$dir/results.log"
 	if ! record_verdict < <(awk -v label=host -f "$VM_LIB/tap-verdict.awk" "$dir/results.log"); then
 		echo "    log: $dir/results.log"
