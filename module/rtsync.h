@@ -145,7 +145,8 @@ struct rtsync_user;
  * left (a mutex: still held); if so, that user frees the object when it
  * lets go (a mutex's owner can then only let go by dying or exec'ing:
  * rtsync_mutex_orphan()). Frees are deferred to a workqueue, because the
- * last user can let go in the thread-exit probe, where nothing may sleep.
+ * last user can let go in the thread-exit probe, where nothing may sleep,
+ * and wait for an RCU grace period there (chain.c reads mutexes under RCU).
  */
 struct rtsync_object {
 	struct kref ref;
