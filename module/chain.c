@@ -289,6 +289,8 @@ static enum rtsync_check rtsync_path_check(struct rtsync_walk *w, bool cycle)
 		if (!rec || smp_load_acquire(&rec->gen) != l->gen ||
 		    rtsync_mutex_owner(l->held) != l->task)
 			return RTSYNC_PATH_CHANGED;
+		if (!cycle)
+			continue;
 		if (!leaving &&
 		    signal_pending_state(READ_ONCE(rec->wait_state), l->task)) {
 			leaving = l->task;
@@ -300,8 +302,6 @@ static enum rtsync_check rtsync_path_check(struct rtsync_walk *w, bool cycle)
 			above_gen = l->gen;
 		}
 	}
-	if (!cycle)
-		return RTSYNC_PATH_HOLDS;
 	/* They wait, in the kernel: they cannot be gone. */
 	if (leaving) {
 		w->wait_for = get_task_struct(leaving);

@@ -134,14 +134,14 @@ u32 rtsync_cond_wake(struct rtsync_cond *c, u32 max)
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_cond_wake);
 
-void rtsync_cond_get_info(struct rtsync_cond *c, struct rtsync_cond_info *info)
+static void rtsync_cond_get_info(struct rtsync_cond *c,
+				 struct rtsync_cond_info *info)
 {
 	spin_lock(&c->sleepers.lock);
 	info->waiters = c->sleepers.count;
 	spin_unlock(&c->sleepers.lock);
 	info->flags = READ_ONCE(c->obj.linked) ? 0 : RTSYNC_CINFO_UNLINKED;
 }
-EXPORT_SYMBOL_IF_KUNIT(rtsync_cond_get_info);
 
 /* The condition's columns of /proc/rtsync: - - flags - - waiters. */
 static void rtsync_cond_show(struct seq_file *sf, struct rtsync_object *obj)

@@ -381,8 +381,8 @@ static void rtsync_mutex_owner_died(struct rtsync_mutex *m)
 }
 
 /* A snapshot for INFO; fields may change as soon as it is taken. */
-void rtsync_mutex_get_info(struct rtsync_mutex *m,
-			   struct rtsync_mutex_info *info)
+static void rtsync_mutex_get_info(struct rtsync_mutex *m,
+				  struct rtsync_mutex_info *info)
 {
 	struct task_struct *owner;
 
@@ -416,7 +416,6 @@ void rtsync_mutex_get_info(struct rtsync_mutex *m,
 	if (!READ_ONCE(m->obj.linked))
 		info->flags |= RTSYNC_MINFO_UNLINKED;
 }
-EXPORT_SYMBOL_IF_KUNIT(rtsync_mutex_get_info);
 
 /* The mutex's columns of /proc/rtsync: tid pid flags - - waiters. */
 static void rtsync_mutex_show(struct seq_file *sf, struct rtsync_object *obj)

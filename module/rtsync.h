@@ -417,21 +417,17 @@ int rtsync_mutex_unlock(struct rtsync_mutex *m);
 int rtsync_mutex_consistent(struct rtsync_mutex *m);
 int rtsync_mutex_check_wait(struct rtsync_mutex *m);
 int rtsync_mutex_relock(struct rtsync_mutex *m);
-void rtsync_mutex_get_info(struct rtsync_mutex *m,
-			   struct rtsync_mutex_info *info);
 
 /* sem.c */
 int rtsync_sem_wait(struct rtsync_sem *s,
 		    const struct rtsync_deadline *deadline);
 int rtsync_sem_trywait(struct rtsync_sem *s);
 int rtsync_sem_post(struct rtsync_sem *s, u32 count, u32 *prev);
-void rtsync_sem_get_info(struct rtsync_sem *s, struct rtsync_sem_info *info);
 
 /* cond.c */
 int rtsync_cond_wait(struct rtsync_cond *c, struct rtsync_mutex *m,
 		     const struct rtsync_deadline *deadline);
 u32 rtsync_cond_wake(struct rtsync_cond *c, u32 max);
-void rtsync_cond_get_info(struct rtsync_cond *c, struct rtsync_cond_info *info);
 
 /* waitq.c */
 void rtsync_waitq_init(struct rtsync_waitq *q);

@@ -140,7 +140,8 @@ int rtsync_sem_post(struct rtsync_sem *s, u32 count, u32 *prev)
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_sem_post);
 
-void rtsync_sem_get_info(struct rtsync_sem *s, struct rtsync_sem_info *info)
+static void rtsync_sem_get_info(struct rtsync_sem *s,
+				struct rtsync_sem_info *info)
 {
 	spin_lock(&s->sleepers.lock);
 	info->value = s->count;
@@ -149,7 +150,6 @@ void rtsync_sem_get_info(struct rtsync_sem *s, struct rtsync_sem_info *info)
 	spin_unlock(&s->sleepers.lock);
 	info->flags = READ_ONCE(s->obj.linked) ? 0 : RTSYNC_SINFO_UNLINKED;
 }
-EXPORT_SYMBOL_IF_KUNIT(rtsync_sem_get_info);
 
 /* The semaphore's columns of /proc/rtsync: - - flags value max waiters. */
 static void rtsync_sem_show(struct seq_file *sf, struct rtsync_object *obj)
