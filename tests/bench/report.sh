@@ -5,8 +5,10 @@
 # benchmark programs printed (RESULTS: the guest's results output, see
 # bench.h for the format) into a Markdown table on stdout and in OUT.md,
 # and plots the ratios into OUT.svg with gnuplot when it is installed.
-# CONSOLE, the guest's console log, names the kernel that ran; NOTE is one
-# more line for the table's header (e.g. the host's load).
+# CONSOLE, the guest's console log, names the kernel that ran; RESULTS
+# from several boots instead holds a "# boot | KERNEL" line ahead of each
+# boot's rows. NOTE is one more line for the table's header (e.g. the
+# host's load).
 #
 # Every row is rtsync's median against a peer's median from the same boot,
 # with the ratio rtsync / peer the program computed (see bench.h), so below
@@ -62,8 +64,14 @@ function target_text(t) {
 	return "< " substr(t, 2) "×"
 }
 BEGIN { FS = " [|] " }
+/^# boot [|] / {
+	boots++
+	boot_kernel[boots] = $2 == "" ? "unknown" : $2
+	next
+}
 /^# row [|] / {
 	n++
+	boot_of[n] = boots
 	id[n] = $2; label[n] = $3; value[n] = $4 + 0; peer[n] = $5
 	peer_value[n] = $6 + 0; unit[n] = $7; ratio_of[n] = $8 + 0
 	target[n] = $9; runs[n] = $10
@@ -75,7 +83,19 @@ END {
 	}
 	print "## rtsync benchmarks"
 	print ""
-	print "- kernel: " kernel ", QEMU TCG, 2 vCPUs, all rows from one boot"
+	if (boots <= 1) {
+		if (boots) kernel = boot_kernel[1]
+		print "- kernel: " kernel ", QEMU TCG, 2 vCPUs, all rows from one boot"
+	} else {
+		print "- QEMU TCG, 2 vCPUs; each row from one boot:"
+		for (b = 1; b <= boots; b++) {
+			ids = ""
+			for (i = 1; i <= n; i++)
+				if (boot_of[i] == b && index(" " ids " ", " " id[i] " ") == 0)
+					ids = ids (ids == "" ? "" : " ") id[i]
+			print "  - rows " (ids == "" ? "(none)" : ids) ": " boot_kernel[b]
+		}
+	}
 	print "- date: " date
 	if (note != "") print "- " note
 	print "- each value is the median of the repetitions in *runs*; contenders"
@@ -128,7 +148,7 @@ rows=$(wc -l <"$data")
 gnuplot <<EOF
 set terminal svg size 1600,$((120 + 26 * rows)) dynamic noenhanced font 'sans,11' background '#ffffff'
 set output '$out.svg'
-set title "rtsync / peer, from one boot of $kernel"
+set title "rtsync / peer, each from one boot"
 set datafile separator '\t'
 set logscale x 2
 set xrange [0.05:*]
