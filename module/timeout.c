@@ -12,20 +12,29 @@
  * A waiter on an rt_mutex whose owner is running on another CPU does not
  * sleep: it spins (rtmutex_spin_on_owner()), and that loop looks neither at
  * signals nor at timeouts, only at need_resched(). So once the deadline has
- * passed the timer also sets the sleeper's need-resched flag, and repeats
- * that every RTSYNC_KICK_PERIOD until the wait ends. The flag must be set
- * from another CPU: a timer interrupt on the waiter's own CPU preempts on
- * return (preempt=full), which clears the flag and picks the waiter again.
- * Hence the timer is started on another online CPU, one that is not
- * isolated from timers (isolcpus=, nohz_full=; rtsync_timeout_cpu()). A
- * waiter that later migrates onto that CPU, or that has no other
- * housekeeping CPU, is only kicked reliably on non-full-preemption kernels
- * (documented in docs/design.md).
+ * passed the timer also sets the waiter's need-resched flag whenever it
+ * finds it running, and fires again every RTSYNC_KICK_PERIOD until the
+ * wait ends. A flag set from the waiter's own CPU is cleared by the
+ * preemption on interrupt return under full preemption (preempt=full,
+ * PREEMPT_RT), which picks the spinning waiter again; so when the waiter
+ * runs on the timer's CPU, the timer also sends a kick, an asynchronous
+ * function call, to another housekeeping CPU (one not isolated with
+ * isolcpus= or nohz_full=), which sets the flag from there. With no such
+ * CPU only the local flag is set, which ends the spin without full
+ * preemption (documented in docs/design.md).
+ *
+ * The timer runs on the waiter's own CPU, as futex's and nanosleep's do:
+ * arming it costs no IPI, and nothing waits for another CPU while the
+ * waiter goes to sleep. Only a deadline that passes while the waiter runs
+ * costs an IPI, to a housekeeping CPU.
  *
  * The task_work cannot be cancelled once queued, so the timeout lives on
  * the heap: if the timer fired, the task_work frees it on the way back to
- * user space; otherwise rtsync_timeout_stop() does.
+ * user space; otherwise rtsync_timeout_stop() does. Either way only
+ * after the timer and every kick it sent are done with it:
+ * rtsync_timeout_stop() waits for both.
  */
+#include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/hrtimer.h>
 #include <linux/nsproxy.h>
@@ -45,18 +54,23 @@
 /**
  * struct rtsync_timeout - one timed wait
  * @timer:       fires at the deadline, then every RTSYNC_KICK_PERIOD_NS.
+ * @kick:        sent by @timer to another CPU to set @task's need-resched
+ *               flag from there.
+ * @kicked:      each kick that has run; completed last thing by the kick.
  * @work:        queued on @task when @timer first fires; frees this.
- * @task:        the sleeping thread.
- * @expires:     the deadline on the timer's clock.
- * @fired:       the deadline passed. Written by the timer callback; read
- *               after hrtimer_cancel(), which waits for a running callback.
+ * @task:        the waiting thread.
+ * @kicks:       kicks sent. Written by the timer callback; read after
+ *               hrtimer_cancel(), which waits for a running callback.
+ * @fired:       the deadline passed. Same rules.
  * @work_queued: @work was queued, so it owns the memory. Same rules.
  */
 struct rtsync_timeout {
 	struct hrtimer timer;
+	call_single_data_t kick;
+	struct completion kicked;
 	struct callback_head work;
 	struct task_struct *task;
-	ktime_t expires;
+	unsigned int kicks;
 	bool fired;
 	bool work_queued;
 };
@@ -135,38 +149,21 @@ static void rtsync_timeout_free_work(struct callback_head *work)
 	kfree(container_of(work, struct rtsync_timeout, work));
 }
 
-static enum hrtimer_restart rtsync_timeout_fire(struct hrtimer *timer)
-{
-	struct rtsync_timeout *t = container_of(timer, struct rtsync_timeout,
-						timer);
-
-	if (!t->fired) {
-		t->fired = true;
-		t->work_queued = !task_work_add(t->task, &t->work, TWA_SIGNAL);
-	}
-	/* Ends a spin on a running owner; see the top of this file. */
-	set_tsk_need_resched(t->task);
-	hrtimer_forward_now(timer, ns_to_ktime(RTSYNC_KICK_PERIOD_NS));
-	return HRTIMER_RESTART;
-}
-
-static void rtsync_timeout_arm(void *data)
+/* Runs in hard interrupt context on the CPU the kick was sent to. */
+static void rtsync_timeout_kick(void *data)
 {
 	struct rtsync_timeout *t = data;
 
-	hrtimer_start(&t->timer, t->expires, HRTIMER_MODE_ABS_PINNED_HARD);
+	set_tsk_need_resched(t->task);
+	complete(&t->kicked);
 }
 
 /*
- * The CPU to run a waiter's timer on: an online housekeeping CPU for
- * timers other than @self (the waiter's), so that CPUs isolated with
- * isolcpus= or nohz_full= never get rtsync's timer interrupts or the IPI
- * that arms them. nr_cpu_ids if there is none: the timer then runs on the
- * waiter's own CPU, which ends a spin on a running owner except under
- * full preemption (see the top of this file). With one CPU, no owner can
- * be running while the waiter spins anyway.
+ * The CPU to send a kick to: an online housekeeping CPU for timers other
+ * than @self, so that CPUs isolated with isolcpus= or nohz_full= never
+ * get rtsync's IPIs; nr_cpu_ids if there is none.
  */
-static unsigned int rtsync_timeout_cpu(unsigned int self)
+static unsigned int rtsync_kick_cpu(unsigned int self)
 {
 	unsigned int cpu;
 
@@ -175,6 +172,30 @@ static unsigned int rtsync_timeout_cpu(unsigned int self)
 		if (cpu != self)
 			return cpu;
 	return nr_cpu_ids;
+}
+
+static enum hrtimer_restart rtsync_timeout_fire(struct hrtimer *timer)
+{
+	struct rtsync_timeout *t = container_of(timer, struct rtsync_timeout,
+						timer);
+	struct task_struct *task = t->task;
+	unsigned int self = smp_processor_id(), cpu;
+
+	if (!t->fired) {
+		t->fired = true;
+		t->work_queued = !task_work_add(task, &t->work, TWA_SIGNAL);
+	}
+	/* Ends a spin on a running owner; see the top of this file. */
+	if (READ_ONCE(task->on_cpu)) {
+		set_tsk_need_resched(task);
+		cpu = task_cpu(task) == self ? rtsync_kick_cpu(self) : nr_cpu_ids;
+		/* -EBUSY: the last kick has not run yet; that one will do. */
+		if (cpu < nr_cpu_ids &&
+		    !smp_call_function_single_async(cpu, &t->kick))
+			t->kicks++;
+	}
+	hrtimer_forward_now(timer, ns_to_ktime(RTSYNC_KICK_PERIOD_NS));
+	return HRTIMER_RESTART;
 }
 
 /**
@@ -189,7 +210,6 @@ static unsigned int rtsync_timeout_cpu(unsigned int self)
 struct rtsync_timeout *rtsync_timeout_start(const struct rtsync_deadline *d)
 {
 	struct rtsync_timeout *t;
-	unsigned int cpu;
 
 	if (current->flags & PF_KTHREAD)
 		return ERR_PTR(-EOPNOTSUPP);
@@ -197,15 +217,12 @@ struct rtsync_timeout *rtsync_timeout_start(const struct rtsync_deadline *d)
 	if (!t)
 		return ERR_PTR(-ENOMEM);
 	t->task = current;
-	t->expires = d->expires;
 	init_task_work(&t->work, rtsync_timeout_free_work);
+	INIT_CSD(&t->kick, rtsync_timeout_kick, t);
+	init_completion(&t->kicked);
 	rtsync_hrtimer_setup(&t->timer, rtsync_timeout_fire, d->clockid,
 			     HRTIMER_MODE_ABS_PINNED_HARD);
-
-	cpu = rtsync_timeout_cpu(raw_smp_processor_id());
-	if (cpu >= nr_cpu_ids ||
-	    smp_call_function_single(cpu, rtsync_timeout_arm, t, 1))
-		rtsync_timeout_arm(t);
+	hrtimer_start(&t->timer, d->expires, HRTIMER_MODE_ABS_PINNED_HARD);
 	return t;
 }
 
@@ -217,9 +234,16 @@ struct rtsync_timeout *rtsync_timeout_start(const struct rtsync_deadline *d)
  */
 bool rtsync_timeout_stop(struct rtsync_timeout *t)
 {
+	unsigned int i;
 	bool fired;
 
 	hrtimer_cancel(&t->timer);
+	/*
+	 * Kicks go out only once the deadline passed while the waiter ran;
+	 * each one is done after one IPI's delivery.
+	 */
+	for (i = 0; i < t->kicks; i++)
+		wait_for_completion(&t->kicked);
 	fired = t->fired;
 	if (!t->work_queued)
 		kfree(t);
