@@ -52,9 +52,10 @@ static int rtsync_open_args_valid(const struct rtsync_open_args *args,
 	if (args->mode & ~0777)
 		return -EINVAL;
 	*typep = type;
-	/* The creation fields count only when the call may create. */
+	/* The creation fields mean something only when the call may create. */
 	if (!(args->flags & RTSYNC_OPEN_CREAT))
-		return 0;
+		return args->mode || args->mutex_flags || args->sem_value ||
+		       args->sem_max ? -EINVAL : 0;
 	return type->check_create(args);
 }
 

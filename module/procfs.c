@@ -57,7 +57,13 @@ static int rtsync_proc_show(struct seq_file *m, void *v)
 		   from_kgid_munged(ns, obj->cgid));
 	obj->type->show(m, obj);
 	seq_putc(m, ' ');
-	seq_escape(m, rtsync_object_name(obj), " \t\n\\");
+	/*
+	 * Every byte but printable ASCII, and the column separator and the
+	 * escape character, as \ooo: a name cannot move the cursor or change
+	 * the colours of a terminal that shows this file.
+	 */
+	seq_escape_str(m, rtsync_object_name(obj),
+		       ESCAPE_OCTAL | ESCAPE_NAP | ESCAPE_APPEND, " \\");
 	seq_putc(m, '\n');
 	return 0;
 }

@@ -302,9 +302,12 @@ struct rtsync_sem {
  * @obj:      the object; first.
  * @sleepers: threads in COND_WAIT that no SIGNAL/BROADCAST has taken yet.
  * @mutex:    the mutex the current sleepers wait with; NULL when there are
- *            none. @sleepers.lock. Only compared, never dereferenced: each
- *            sleeper holds a reference to that mutex's file for the
- *            duration of its wait.
+ *            none. @sleepers.lock. Only compared, never dereferenced; the
+ *            mutex cannot be freed (and its address reused) while a
+ *            sleeper waits, because the sleeper's fdget() keeps the
+ *            mutex's file open: with a reference of its own when the
+ *            caller's fd table is shared, else through that table, which
+ *            only the sleeping caller could change.
  */
 struct rtsync_cond {
 	struct rtsync_object obj;

@@ -192,8 +192,11 @@ static long rtsync_sem_ioctl_post(struct rtsync_sem *s, void __user *argp)
 
 	if (copy_from_user(&args, uargs, sizeof(args)))
 		return -EFAULT;
-	/* Fail on a read-only buffer before posting, not after. */
-	if (put_user(0, &uargs->prev))
+	/*
+	 * Fail on a read-only buffer before posting, not after; writing back
+	 * what was read changes nothing when the post then fails.
+	 */
+	if (put_user(args.prev, &uargs->prev))
 		return -EFAULT;
 	ret = rtsync_sem_post(s, args.count, &args.prev);
 	if (ret)

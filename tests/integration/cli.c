@@ -489,6 +489,39 @@ static const char *proc_line(const char *needle)
 	return line_with(text, needle);
 }
 
+/*
+ * A name with terminal control bytes (ESC [ 3 1 m, the C1 CSI byte 0x9b)
+ * and UTF-8: /proc/rtsync and the table show every byte that is not
+ * printable ASCII as \ooo, so neither sends a control sequence.
+ */
+static void test_list_controls(void)
+{
+	char name[80], escaped[96];
+	const char *line;
+	struct run r;
+	int fd;
+
+	snprintf(name, sizeof(name), "cli\033[31mred\x9b\xc3\xa9-%d",
+		 (int)getpid());
+	snprintf(escaped, sizeof(escaped), "cli\\033[31mred\\233\\303\\251-%d",
+		 (int)getpid());
+	fd = rtsync_mutex_open(name, O_CREAT | O_EXCL, 0600, 0);
+	if (fd < 0)
+		bail_out("rtsync_mutex_open");
+	line = proc_line(escaped);
+	ok(*line && !strchr(line, '\033'),
+	   "/proc/rtsync: ESC, 0x9b and UTF-8 bytes of a name as \\ooo");
+	run(&r, "list");
+	if (expect(&r, 0, "TYPE", "list with a name of control bytes")) {
+		ok(*line_with(r.stdout_text, escaped) &&
+		   !strchr(r.stdout_text, '\033') &&
+		   !strchr(r.stdout_text, (char)0x9b),
+		   "table: the same escapes, no control byte in the output");
+	}
+	close(fd);
+	ok(!rtsync_unlink(name), "the name of control bytes unlinks");
+}
+
 static void test_list(void)
 {
 	char spaced[80], odd[80], sem[64], json_odd[96], table_odd[96];
@@ -605,5 +638,6 @@ int main(void)
 	test_mutex_and_lock();
 	test_cond();
 	test_list();
+	test_list_controls();
 	return tap_done();
 }

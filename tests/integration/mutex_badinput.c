@@ -186,7 +186,7 @@ static void raw_open_fails(const char *name, int want, uint32_t type,
 static void test_raw_open(void)
 {
 	char name[64], *edge;
-	int fd;
+	int fd, other;
 
 	test_name(name, sizeof(name), "bad");
 	fd = raw_open((uintptr_t)name, M, C | RTSYNC_OPEN_EXCL, 0600, 0, 0, 0);
@@ -219,6 +219,25 @@ static void test_raw_open(void)
 		       "raw OPEN: type 0xffffffff");
 	raw_open_fails(name, EINVAL, 0, 0, 0, 0, 0, 0,
 		       "raw OPEN: type 0 without CREAT");
+	/* An existing name, so that only the creation fields are wrong. */
+	fd = raw_open((uintptr_t)name, M, C | RTSYNC_OPEN_EXCL, 0600, 0, 0, 0);
+	if (ok(fd >= 0, "raw OPEN creates %s for the next checks", name)) {
+		raw_open_fails(name, EINVAL, M, 0, 0600, 0, 0, 0,
+			       "raw OPEN without CREAT: mode 0600");
+		raw_open_fails(name, EINVAL, M, 0, 0, RTSYNC_MUTEX_RECURSIVE,
+			       0, 0, "raw OPEN without CREAT: mutex flags");
+		raw_open_fails(name, EINVAL, M, 0, 0, 0, 1, 0,
+			       "raw OPEN without CREAT: sem_value");
+		raw_open_fails(name, EINVAL, M, 0, 0, 0, 0, 1,
+			       "raw OPEN without CREAT: sem_max");
+		other = rtsync_mutex_open(name, 0, 0600, RTSYNC_RECURSIVE);
+		ok(other >= 0,
+		   "rtsync_mutex_open without O_CREAT ignores mode and flags, as sem_open(3) does (%s)",
+		   other < 0 ? strerror(errno) : "ok");
+		if (other >= 0)
+			close(other);
+		drop_object(fd, name);
+	}
 	ok(name_absent(name), "raw OPEN: nothing was created by the bad calls");
 
 	is_errno(-raw_open(0, M, C, 0600, 0, 0, 0), EFAULT,

@@ -243,8 +243,16 @@ static void test_bad_post_args(void)
 	before = sem_state(fd);
 	is_errno(rtsync_sem_post(fd, 0, NULL), EINVAL, "post 0");
 	pa.count = 0;
+	pa.prev = 0xdeadbeefU;
 	is_errno(raw_ioctl(fd, RTSYNC_IOC_SEM_POST, &pa), EINVAL,
 		 "raw POST of 0");
+	ok(pa.prev == 0xdeadbeefU,
+	   "raw POST of 0 left prev alone (0x%x)", pa.prev);
+	pa.count = 3;
+	is_errno(raw_ioctl(fd, RTSYNC_IOC_SEM_POST, &pa), EOVERFLOW,
+		 "raw POST of 3 at 1 of 3");
+	ok(pa.prev == 0xdeadbeefU,
+	   "raw POST past max left prev alone (0x%x)", pa.prev);
 	is_errno(rtsync_sem_post(fd, 3, NULL), EOVERFLOW,
 		 "post 3 at 1 of 3");
 	is_errno(rtsync_sem_post(fd, UINT32_MAX, NULL), EOVERFLOW,

@@ -59,7 +59,9 @@
  *               other types
  * @sem_max:     maximum count of a new semaphore (1..RTSYNC_SEM_VALUE_MAX);
  *               0 for the other types
- * @pad:         must be 0
+ *
+ * Without RTSYNC_OPEN_CREAT the four creation fields must be 0 (EINVAL
+ * otherwise), as openat2() wants its mode.
  *
  * Returns a new object file descriptor (O_CLOEXEC) as the ioctl's value.
  */

@@ -52,7 +52,12 @@ int rtsync__open_object(const char *name, int oflag,
 	/* Checked before any system call, so a typo costs nothing. */
 	switch (oflag) {
 	case 0:
+		/* As sem_open(3) ignores them; the kernel wants them 0. */
 		args->flags = 0;
+		args->mode = 0;
+		args->mutex_flags = 0;
+		args->sem_value = 0;
+		args->sem_max = 0;
 		break;
 	case O_CREAT:
 		args->flags = RTSYNC_OPEN_CREAT;

@@ -101,27 +101,21 @@ static void format_row(const struct proc_entry *e,
 }
 
 /*
- * write_table_name - the name as the last column: printable text as it is
- * (a space cannot break a last column); backslash, control characters and
- * bytes that are not well-formed UTF-8 as \ooo, like /proc/rtsync, so the
- * terminal sees no control sequences and each object stays on one line.
+ * write_table_name - the name as the last column, escaped as /proc/rtsync
+ * escapes it: printable ASCII as it is, every other byte and the
+ * backslash as \ooo, so the terminal sees no control sequences (nor
+ * look-alike or right-to-left characters) and each object stays on one
+ * line. A space stays a space: it cannot break the last column.
  */
 static void write_table_name(FILE *out, const char *name)
 {
-	const unsigned char *p = (const unsigned char *)name;
-	size_t len;
+	const unsigned char *p;
 
-	while (*p) {
-		len = utf8_length(p);
-		/* U+0080..U+009F (C2 80..C2 9F) are controls too. */
-		if (len == 0 || *p == '\\' || *p < 0x20 || *p == 0x7f ||
-		    (len == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+	for (p = (const unsigned char *)name; *p; p++) {
+		if (*p < 0x20 || *p > 0x7e || *p == '\\')
 			fprintf(out, "\\%03o", *p);
-			p++;
-			continue;
-		}
-		fwrite(p, 1, len, out);
-		p += len;
+		else
+			fputc(*p, out);
 	}
 }
 

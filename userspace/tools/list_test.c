@@ -135,9 +135,9 @@ static void check_listing(void)
 		  "TYPE   MODE  UID   GID  PID  TID  VALUE  MAX  WAITERS  FLAGS                             NAME\n"
 		  "cond   0666  0     0    -    -    -      -    3        -                                 c\n"
 		  "mutex  0600  0     0    13   12   -      -    1        recursive                         lock a\n"
-		  "mutex  0600  0     0    -    -    -      -    0        owner-died,inconsistent,unlinked  odd\\011\\012\\134\"\xc3\xa9\\377\n"
+		  "mutex  0600  0     0    -    -    -      -    0        owner-died,inconsistent,unlinked  odd\\011\\012\\134\"\\303\\251\\377\n"
 		  "sem    0640  1000  100  -    -    2      5    0        -                                 pool\n",
-		  "table: aligned columns, '-' for no owner, UTF-8 as is, control and stray bytes and backslash as \\ooo");
+		  "table: aligned columns, '-' for no owner, every byte but printable ASCII and backslash as \\ooo, as /proc/rtsync");
 	free(text);
 	proc_list_free(&list);
 }
