@@ -93,7 +93,7 @@ END {
 			for (i = 1; i <= n; i++)
 				if (boot_of[i] == b && index(" " ids " ", " " id[i] " ") == 0)
 					ids = ids (ids == "" ? "" : " ") id[i]
-			print "  - rows " (ids == "" ? "(none)" : ids) ": " boot_kernel[b]
+			print "  - " (index(ids, " ") ? "rows " : "row ") (ids == "" ? "(none)" : ids) ": " boot_kernel[b]
 		}
 	}
 	print "- date: " date
