@@ -51,6 +51,30 @@ rt_kernel_pass() {
 	say "PREEMPT_RT pass: $(elapsed_since "$started") s"
 }
 
+# build_m32: the integration tests as 32-bit programs (tests/integration
+# bin32/), and a list of the 64-bit ones followed by those (m32/NAME) and
+# then by module_lifecycle, which unloads the module and so runs last.
+# Sets with_m32 to the rtsync_pass options that run that list; leaves it
+# alone (and records the failure) if the build fails.
+build_m32() {
+	local log=$RUN_DIR/build-m32.log list=$RUN_DIR/with-m32.list name
+
+	say "building the integration tests as 32-bit programs (make -C tests/integration m32) ..."
+	if ! make -C "$TOP/tests/integration" m32 >"$log" 2>&1; then
+		record FAIL "build: the 32-bit integration tests (make -C tests/integration m32)"
+		show_tail "$log"
+		return 0
+	fi
+	{
+		grep -vx module_lifecycle "$INTEGRATION_BIN/tests.list"
+		while read -r name; do
+			echo "m32/$name"
+		done <"$TOP/tests/integration/bin32/tests.list"
+		grep -x module_lifecycle "$INTEGRATION_BIN/tests.list" || true
+	} >"$list"
+	with_m32=(--list "$list" --file "$TOP/tests/integration/bin32" /rtsync/tests/m32)
+}
+
 started=$SECONDS
 run_begin "check$([ "$quick" -eq 0 ] || echo -quick)"
 
@@ -61,7 +85,11 @@ else
 	# Without them the module is still loaded and its log checked.
 	build_userspace || programs=(--no-programs)
 	host_tests
-	rtsync_pass "${programs[@]}" stock
+	with_m32=("${programs[@]}")
+	if [ "$quick" -eq 0 ] && [ ${#programs[@]} -eq 0 ]; then
+		build_m32
+	fi
+	rtsync_pass "${with_m32[@]}" stock
 	python_pass stock
 
 	if [ "$quick" -eq 0 ]; then
@@ -71,7 +99,7 @@ else
 				--list "$RUN_DIR/isolcpus.list" stock
 		fi
 		rt_kernel_pass "${programs[@]}"
-		rtsync_pass "${programs[@]}" --kunit --leak-check debug
+		rtsync_pass "${with_m32[@]}" --kunit --leak-check debug
 		selftest_run stock
 		# One slow boot: a WARN (and a leak) on the debug kernel must fail it.
 		selftest_run debug warn
