@@ -32,6 +32,8 @@
  */
 #include <linux/module.h>
 #include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/proc_fs.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -380,8 +382,12 @@ static void rtsync_mutex_owner_died(struct rtsync_mutex *m)
 	rtsync_object_put(obj);
 }
 
-/* A snapshot for INFO; fields may change as soon as it is taken. */
+/*
+ * A snapshot for INFO, with the owner's ids in @ns (0 if not visible
+ * there); fields may change as soon as it is taken.
+ */
 static void rtsync_mutex_get_info(struct rtsync_mutex *m,
+				  struct pid_namespace *ns,
 				  struct rtsync_mutex_info *info)
 {
 	struct task_struct *owner;
@@ -389,8 +395,8 @@ static void rtsync_mutex_get_info(struct rtsync_mutex *m,
 	rcu_read_lock();
 	owner = rtsync_mutex_owner(m);
 	if (owner) {
-		info->owner_tid = task_pid_vnr(owner);
-		info->owner_pid = task_tgid_vnr(owner);
+		info->owner_tid = task_pid_nr_ns(owner, ns);
+		info->owner_pid = task_tgid_nr_ns(owner, ns);
 		info->recursion = READ_ONCE(m->recursion);
 	} else {
 		info->owner_tid = 0;
@@ -417,12 +423,17 @@ static void rtsync_mutex_get_info(struct rtsync_mutex *m,
 		info->flags |= RTSYNC_MINFO_UNLINKED;
 }
 
-/* The mutex's columns of /proc/rtsync: tid pid flags - - waiters. */
+/*
+ * The mutex's columns of /proc/rtsync: tid pid flags - - waiters. The ids
+ * are those of the PID namespace of the proc mount read, as in procfs's
+ * own files.
+ */
 static void rtsync_mutex_show(struct seq_file *sf, struct rtsync_object *obj)
 {
 	struct rtsync_mutex_info info;
 
-	rtsync_mutex_get_info(rtsync_to_mutex(obj), &info);
+	rtsync_mutex_get_info(rtsync_to_mutex(obj),
+			      proc_pid_ns(file_inode(sf->file)->i_sb), &info);
 	seq_printf(sf, " %u %u 0x%02x - - %u", info.owner_tid,
 		   info.owner_pid, info.flags, info.waiters);
 }
@@ -446,7 +457,8 @@ static noinline long rtsync_mutex_ioctl_lock_args(struct rtsync_mutex *m,
 
 static int rtsync_mutex_fill_info(struct rtsync_object *obj, void *info)
 {
-	rtsync_mutex_get_info(rtsync_to_mutex(obj), info);
+	rtsync_mutex_get_info(rtsync_to_mutex(obj), task_active_pid_ns(current),
+			      info);
 	return 0;
 }
 
