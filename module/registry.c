@@ -37,6 +37,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/user_namespace.h>
 #include "rtsync.h"
 
 unsigned int rtsync_max_objects = 1048576;
@@ -48,19 +49,31 @@ unsigned int rtsync_max_objects_per_user = 65536;
 module_param_named(max_objects_per_user, rtsync_max_objects_per_user, uint,
 		   0644);
 MODULE_PARM_DESC(max_objects_per_user,
-		 "Most objects one user (creator uid) may have at once");
+		 "Most objects one user may have at once, counting those made in user namespaces it owns");
 EXPORT_SYMBOL_IF_KUNIT(rtsync_max_objects_per_user);
 
 /**
- * struct rtsync_user - how many objects one creator uid has
- * @node:  entry in rtsync_users. Registry lock.
- * @uid:   the creator uid.
- * @count: objects created by @uid that are not yet freed. Registry lock.
+ * struct rtsync_user - how many objects one user has at one level of the
+ *                      user-namespace tree
+ * @node:   entry in rtsync_users. Registry lock.
+ * @ns:     the level (a reference).
+ * @uid:    the user.
+ * @count:  objects charged here that are not yet freed. Registry lock.
+ * @parent: the level above: @ns's owner in @ns's parent; NULL for
+ *          init_user_ns. Its @count is at least this one's.
+ *
+ * An object is charged, as ucounts charge mqueues, to its creator in the
+ * creator's user namespace and to each namespace's owner one level up,
+ * up to init_user_ns; ENOSPC when any of them is at the per-user limit.
+ * So the objects made under the 65536 subordinate uids of a rootless
+ * container all count against the user who owns its namespace.
  */
 struct rtsync_user {
 	struct hlist_node node;
+	struct user_namespace *ns;
 	kuid_t uid;
 	unsigned int count;
+	struct rtsync_user *parent;
 };
 
 /* Protects the name table, rtsync_users, rtsync_nr_objects, and the
@@ -139,15 +152,82 @@ static struct rtsync_object *rtsync_lookup(const char *name, u32 len)
 	return rhashtable_lookup_fast(&rtsync_names, &key, rtsync_name_params);
 }
 
-static struct rtsync_user *rtsync_user_find(kuid_t uid)
+static unsigned long rtsync_user_key(struct user_namespace *ns, kuid_t uid)
+{
+	return (unsigned long)ns ^ __kuid_val(uid);
+}
+
+static struct rtsync_user *rtsync_user_find(struct user_namespace *ns,
+					    kuid_t uid)
 {
 	struct rtsync_user *u;
 
 	lockdep_assert_held(&rtsync_registry_lock);
-	hash_for_each_possible(rtsync_users, u, node, __kuid_val(uid))
-		if (uid_eq(u->uid, uid))
+	hash_for_each_possible(rtsync_users, u, node, rtsync_user_key(ns, uid))
+		if (u->ns == ns && uid_eq(u->uid, uid))
 			return u;
 	return NULL;
+}
+
+/*
+ * Free the levels from @u up that nothing is charged to any more. A level
+ * with a count keeps every level above it (their counts are larger).
+ */
+static void rtsync_user_put_unused(struct rtsync_user *u)
+{
+	struct rtsync_user *parent;
+
+	lockdep_assert_held(&rtsync_registry_lock);
+	for (; u && !u->count; u = parent) {
+		parent = u->parent;
+		hash_del(&u->node);
+		put_user_ns(u->ns);
+		kfree(u);
+	}
+}
+
+/*
+ * The levels an object made by @uid in @ns is charged to, from the bottom
+ * up, found or made (count 0). A level found has all its levels above.
+ * Return: the bottom level, or NULL if out of memory.
+ */
+static struct rtsync_user *rtsync_user_levels(struct user_namespace *ns,
+					      kuid_t uid)
+{
+	struct rtsync_user *bottom = NULL, **link = &bottom, *u;
+
+	lockdep_assert_held(&rtsync_registry_lock);
+	for (;;) {
+		u = rtsync_user_find(ns, uid);
+		if (u) {
+			*link = u;
+			return bottom;
+		}
+		u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
+		if (!u) {
+			rtsync_user_put_unused(bottom);
+			return NULL;
+		}
+		u->ns = get_user_ns(ns);
+		u->uid = uid;
+		hash_add(rtsync_users, &u->node, rtsync_user_key(ns, uid));
+		*link = u;
+		link = &u->parent;
+		if (!ns->parent)
+			return bottom;	/* init_user_ns: the top */
+		uid = ns->owner;
+		ns = ns->parent;
+	}
+}
+
+/* Uncharge an object from @u and every level above it. */
+static void rtsync_user_uncharge(struct rtsync_user *u)
+{
+	struct rtsync_user *bottom = u;
+
+	for (; u; u = u->parent)
+		u->count--;
+	rtsync_user_put_unused(bottom);
 }
 
 /* SysV-style check that the caller may open @obj for read and write. */
@@ -181,10 +261,7 @@ static int rtsync_may_change(const struct rtsync_object *obj)
 static void rtsync_object_free(struct rtsync_object *obj)
 {
 	mutex_lock(&rtsync_registry_lock);
-	if (!--obj->user->count) {
-		hash_del(&obj->user->node);
-		kfree(obj->user);
-	}
+	rtsync_user_uncharge(obj->user);
 	rtsync_nr_objects--;
 	mutex_unlock(&rtsync_registry_lock);
 	kfree(obj);
@@ -256,23 +333,21 @@ rtsync_object_alloc(const char *name, u32 len, const struct rtsync_type *type,
  */
 static int rtsync_object_link_new(struct rtsync_object *obj)
 {
-	struct rtsync_user *u, *new_user = NULL;
+	unsigned int per_user = READ_ONCE(rtsync_max_objects_per_user);
+	struct rtsync_user *bottom, *u;
 	int ret;
 
 	lockdep_assert_held(&rtsync_registry_lock);
 	if (rtsync_nr_objects >= READ_ONCE(rtsync_max_objects))
 		return -ENOSPC;
-	u = rtsync_user_find(obj->cuid);
-	if (u && u->count >= READ_ONCE(rtsync_max_objects_per_user))
-		return -ENOSPC;
-	if (!u) {
-		if (!READ_ONCE(rtsync_max_objects_per_user))
-			return -ENOSPC;
-		new_user = kzalloc(sizeof(*new_user), GFP_KERNEL);
-		if (!new_user)
-			return -ENOMEM;
-		new_user->uid = obj->cuid;
-		u = new_user;
+	bottom = rtsync_user_levels(current_user_ns(), obj->cuid);
+	if (!bottom)
+		return -ENOMEM;
+	for (u = bottom; u; u = u->parent) {
+		if (u->count >= per_user) {
+			ret = -ENOSPC;
+			goto err_user;
+		}
 	}
 	if (!try_module_get(THIS_MODULE)) {
 		ret = -ENODEV;
@@ -282,10 +357,9 @@ static int rtsync_object_link_new(struct rtsync_object *obj)
 				     rtsync_name_params);
 	if (ret)
 		goto err_module;
-	if (new_user)
-		hash_add(rtsync_users, &new_user->node, __kuid_val(new_user->uid));
-	u->count++;
-	obj->user = u;
+	for (u = bottom; u; u = u->parent)
+		u->count++;
+	obj->user = bottom;
 	list_add_tail(&obj->list_node, &rtsync_linked_objects);
 	obj->linked = true;
 	rtsync_nr_objects++;
@@ -296,7 +370,7 @@ static int rtsync_object_link_new(struct rtsync_object *obj)
 err_module:
 	module_put(THIS_MODULE);
 err_user:
-	kfree(new_user);
+	rtsync_user_put_unused(bottom);
 	return ret;
 }
 

@@ -128,7 +128,8 @@ struct rtsync_user;
  *             locklessly for INFO.
  * @cuid, @cgid: creator; constant.
  * @uid, @gid, @mode: owner and permission bits. Registry lock.
- * @user:      per-user accounting entry of the creator. Registry lock.
+ * @user:      the creator's accounting level (registry.c: struct
+ *             rtsync_user), charged with every level above. Registry lock.
  * @free_node: entry in the list of objects to free after the last put.
  * @name_len:  length of the name without the NUL; constant.
  *

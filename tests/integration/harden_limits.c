@@ -4,7 +4,10 @@
  * max_objects_per_user (per creator uid) cap how many objects exist; over a
  * limit OPEN fails with ENOSPC and nothing changes. An object counts until
  * it is freed: while it is named, open or held. A user who floods the
- * module reaches only its own limit, never another user's share.
+ * module reaches only its own limit, never another user's share, also
+ * through the subordinate uids of a user namespace it owns: an object
+ * counts against its creator and against the owner of every user
+ * namespace above the creator.
  *
  * Also measures the kernel memory one named object costs (diag).
  *
@@ -24,6 +27,7 @@ static int limits_saved;
 static const struct identity u1000 = { .uid = 1000, .gid = 1000 };
 static const struct identity u1001 = { .uid = 1001, .gid = 1001 };
 static const struct identity u1002 = { .uid = 1002, .gid = 1002 };
+static const struct identity u1003 = { .uid = 1003, .gid = 1003 };
 
 /* restore_limits - put the parameters back; an atexit handler too */
 static void restore_limits(void)
@@ -360,6 +364,137 @@ out:
 	shared_free(b, 3 * sizeof(*b));
 }
 
+/* ---- user namespaces ---- */
+
+#define NS_UIDS		10	/* users inside the namespace that flood */
+#define NS_EACH		15	/* objects each tries: below PER_USER */
+#define NS_BASE		300000	/* uid 0 inside is this uid outside */
+
+/* The first user inside fills most of the owner's limit, the second the rest. */
+_Static_assert(NS_EACH < PER_USER && 2 * NS_EACH > PER_USER,
+	       "the flood must end in the second user inside");
+
+struct userns_flood {
+	struct batch b;
+	volatile int unshared;	/* the owner made its namespace (or failed) */
+	volatile int mapped;	/* root wrote its uid and gid maps */
+	int unshare_err;
+	uid_t uid;		/* the user inside ns_user() becomes */
+	int flood_err[NS_UIDS];	/* why each one's creating ended */
+};
+
+/* One user inside the namespace: uid and gid f->uid there. */
+static int ns_user(void *arg)
+{
+	struct userns_flood *f = arg;
+
+	if (setresgid(f->uid, f->uid, f->uid) ||
+	    setresuid(f->uid, f->uid, f->uid))
+		return RUN_AS_FAILED;
+	create_batch(&f->b, NS_EACH);
+	return 0;
+}
+
+/*
+ * uid 1003 makes a user namespace, whose root then becomes uids 1..NS_UIDS
+ * there (outside: NS_BASE + 1..), each creating up to NS_EACH objects.
+ */
+static int ns_owner(void *arg)
+{
+	struct userns_flood *f = arg;
+	int k, ret = 0;
+
+	if (become(&u1003))
+		return RUN_AS_FAILED;
+	if (unshare(CLONE_NEWUSER))
+		f->unshare_err = errno;
+	flag_set(&f->unshared, 1);
+	if (f->unshare_err)
+		return 0;
+	if (!flag_wait(&f->mapped, 1, 30000))
+		return 2;
+	for (k = 1; k <= NS_UIDS; k++) {
+		f->uid = k;
+		if (wait_child(start_child(ns_user, f), 60))
+			ret = 3;
+		f->flood_err[k - 1] = f->b.err;
+	}
+	return ret;
+}
+
+static int write_map(pid_t pid, const char *which)
+{
+	char path[64], map[64];
+	int fd, len, err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, which);
+	len = snprintf(map, sizeof(map), "0 %d %d\n", NS_BASE, NS_UIDS + 1);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return errno;
+	if (write(fd, map, len) != len)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * The subordinate-uid flood: objects created under many uids inside a
+ * user namespace all count against the namespace's owner, so the flood
+ * stops at the owner's limit; the owner itself then gets nothing outside,
+ * and another user still gets its whole share.
+ */
+static void test_userns(void)
+{
+	struct userns_flood *f = shared_mem(sizeof(*f));
+	struct batch *other = shared_mem(2 * sizeof(*other));
+	int k, ret, err, refused = 0;
+	pid_t pid;
+
+	if (set_limits(1000000, PER_USER))
+		goto out;
+	new_batch(&f->b, "lim-userns", RTSYNC_TYPE_MUTEX);
+	new_batch(&other[0], "lim-u1002-ns", RTSYNC_TYPE_MUTEX);
+	new_batch(&other[1], "lim-u1003-ns", RTSYNC_TYPE_MUTEX);
+
+	pid = start_child(ns_owner, f);
+	if (!flag_wait(&f->unshared, 1, 30000) || f->unshare_err) {
+		ret = wait_child(pid, 60);
+		skip(f->unshare_err ? strerror(f->unshare_err) : "no answer",
+		     "user namespace flood (status %d)", ret);
+		goto out;
+	}
+	err = write_map(pid, "uid_map");
+	if (!err)
+		err = write_map(pid, "gid_map");
+	ok(!err, "root maps uids and gids 0..%d of uid 1003's namespace to %d.. (%s)",
+	   NS_UIDS, NS_BASE, err ? strerror(err) : "ok");
+	flag_set(&f->mapped, 1);
+	ret = wait_child(pid, 120);
+	is_exit(ret, 0, "the users inside the namespace ran");
+	for (k = 0; k < NS_UIDS; k++)
+		refused += f->flood_err[k] == ENOSPC;
+	/* The first made NS_EACH freely; every later one hit the limit. */
+	ok(f->b.created == PER_USER && refused == NS_UIDS - 1,
+	   "%d uids inside uid 1003's namespace, up to %d objects each: %d in all, the owner's limit (created %d; %d of them stopped by ENOSPC)",
+	   NS_UIDS, NS_EACH, PER_USER, f->b.created, refused);
+	flood_as(&u1003, &other[1], "uid 1003 outside its namespace");
+	ok(other[1].created == 0 && other[1].err == ENOSPC,
+	   "uid 1003 itself gets nothing more: its namespace's objects are its own (created %d, then %s)",
+	   other[1].created, strerror(other[1].err));
+	flood_as(&u1002, &other[0], "uid 1002 after the namespace flood");
+	ok(other[0].created == PER_USER && other[0].err == ENOSPC,
+	   "uid 1002 still gets all of its %d (created %d, then %s)",
+	   PER_USER, other[0].created, strerror(other[0].err));
+out:
+	ok(unlink_batch(&f->b) + unlink_batch(&other[0]) +
+	   unlink_batch(&other[1]) == 0,
+	   "root unlinks the namespace flood's objects");
+	settle();
+	shared_free(f, sizeof(*f));
+	shared_free(other, 2 * sizeof(*other));
+}
+
 /* ---- kernel memory per object ---- */
 
 /* slab_kb - the Slab: line of /proc/meminfo, in kB; -1 if unreadable */
@@ -498,6 +633,7 @@ int main(void)
 
 	test_per_user_root();
 	test_users();
+	test_userns();
 	test_memory(RTSYNC_TYPE_MUTEX, "memory, mutexes");
 	test_memory(RTSYNC_TYPE_SEM, "memory, semaphores");
 
