@@ -172,17 +172,21 @@ static int refill(struct batch *b)
 }
 
 /*
- * A flood right after objects were unlinked: their slots come back when a
- * work item frees them, so the first create waits for that (up to
- * SETTLE_MS; a debug kernel may take more than a moment).
+ * A flood right after objects were unlinked: their slots come back one by
+ * one as a work item frees them, so each create waits out ENOSPC (up to
+ * SETTLE_MS; a debug kernel may take more than a moment), and the last,
+ * refused one only after that.
  */
 static int flood_settled_child(void *arg)
 {
 	struct batch *b = arg;
+	int i;
 
-	b->err = refill(b);
-	if (!b->err)
-		create_batch(b, 249);
+	for (i = 0; i < 250; i++) {
+		b->err = refill(b);
+		if (b->err)
+			break;
+	}
 	return 0;
 }
 
