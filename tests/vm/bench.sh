@@ -55,15 +55,11 @@ need_gnuplot() {
 		say "could not install gnuplot-nox (see $RUN_DIR/gnuplot-install.log): no plot"
 }
 
-# bench_boot LABEL LIST KERNEL [WORDS]: one boot of KERNEL, with WORDS on
-# its command line, running the programs named in LIST; their rows go to
-# $results behind a "# boot" line naming the kernel that ran (report.sh
-# reads it).
+# bench_boot LABEL LIST KERNEL: one boot of KERNEL running the programs
+# named in LIST; their rows go to $results behind a "# boot" line naming
+# the kernel that ran (report.sh reads it).
 bench_boot() {
 	local label=$1 list=$2 kernel=$3 name boot=$RUN_DIR/$1 programs=() plan=()
-	local append=()
-
-	[ -z "${4:-}" ] || append=(--append "$4")
 
 	while read -r name; do
 		[ -z "$name" ] && continue
@@ -73,7 +69,7 @@ bench_boot() {
 	say "running ${#programs[@]} benchmark programs in one boot of the $kernel kernel" \
 		"(run lengths x $SCALE): ${programs[*]}; their output follows"
 	rtsync_pass --label "$label" --no-programs --show --timeout "$BOOT_TIMEOUT" \
-		"${append[@]}" --file "$BENCH_BIN" /rtsync/tests \
+		--file "$BENCH_BIN" /rtsync/tests \
 		--file "$RUN_DIR/bench.scale" /rtsync/bench.scale \
 		--before "timeout $PROGRAM_TIMEOUT" "${plan[@]}" "$kernel"
 	[ -f "$boot/results.log" ] || return 0
@@ -97,6 +93,7 @@ if ! "$VM_DIR/deps.sh"; then
 elif build_bench; then
 	need_gnuplot
 	echo "$SCALE" >"$RUN_DIR/bench.scale"
+	# Other guests on the host steal time from this one: say how busy it was.
 	load_before=$(cut -d' ' -f1 /proc/loadavg)
 	results=$RUN_DIR/results.log
 	: >"$results"
