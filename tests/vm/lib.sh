@@ -50,22 +50,46 @@ as_root() {
 TALLY_PASS=0
 TALLY_FAIL=0
 TALLY_SKIP=0
+# The failed tests' lines (and the first lines of their explanations,
+# added by note_failure), repeated by summary() just before its last line
+# so that the end of a long run's output says what failed.
+TALLY_FAILURES=""
+FAILURES_SHOWN=20
 
 # record KIND NAME: KIND is PASS, FAIL or SKIP; a SKIP's NAME ends with
 # "(reason)".
 record() {
 	case $1 in
 	PASS) TALLY_PASS=$((TALLY_PASS + 1)) ;;
-	FAIL) TALLY_FAIL=$((TALLY_FAIL + 1)) ;;
+	FAIL)
+		TALLY_FAIL=$((TALLY_FAIL + 1))
+		[ "$TALLY_FAIL" -gt "$FAILURES_SHOWN" ] ||
+			TALLY_FAILURES="$TALLY_FAILURES  FAIL $2"$'\n'
+		;;
 	SKIP) TALLY_SKIP=$((TALLY_SKIP + 1)) ;;
 	*) die "record: unknown result kind '$1'" ;;
 	esac
 	echo "$1 $2"
 }
 
-# summary: the last line of every run; returns non-zero when anything failed.
+# note_failure LINE: add a line explaining the last failed test to what
+# summary() repeats.
+note_failure() {
+	[ "$TALLY_FAIL" -gt "$FAILURES_SHOWN" ] ||
+		TALLY_FAILURES="$TALLY_FAILURES    $1"$'\n'
+}
+
+# summary: the last line of every run, after the failed tests again;
+# returns non-zero when anything failed.
 summary() {
 	local line="$TALLY_PASS passed, $TALLY_FAIL failed"
+
+	if [ "$TALLY_FAIL" -gt 0 ]; then
+		echo "failed tests:"
+		printf '%s' "$TALLY_FAILURES"
+		[ "$TALLY_FAIL" -le "$FAILURES_SHOWN" ] ||
+			echo "  ... and $((TALLY_FAIL - FAILURES_SHOWN)) more (see above)"
+	fi
 
 	[ "$TALLY_SKIP" -eq 0 ] || line="$line, $TALLY_SKIP skipped"
 	echo "$line"

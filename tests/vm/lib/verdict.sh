@@ -37,16 +37,27 @@ verdict_lines() {
 # failed. Read from a redirection, not a pipe, so the tally stays in this
 # shell: record_verdict < <(...).
 record_verdict() {
-	local line failed=0
+	local line failed=0 explained=3
 
 	while IFS= read -r line; do
 		case $line in
-		"PASS "* | "SKIP "*) record "${line%% *}" "${line#* }" ;;
+		"PASS "* | "SKIP "*)
+			record "${line%% *}" "${line#* }"
+			explained=3
+			;;
 		"FAIL "*)
 			record FAIL "${line#* }"
 			failed=1
+			explained=0
 			;;
-		*) echo "$line" ;;
+		*)
+			echo "$line"
+			# The first explanation lines go to the closing summary too.
+			if [ "$explained" -lt 3 ]; then
+				note_failure "${line#"${line%%[! ]*}"}"
+				explained=$((explained + 1))
+			fi
+			;;
 		esac
 	done
 	return "$failed"
