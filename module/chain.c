@@ -280,23 +280,37 @@ static enum rtsync_check rtsync_path_check(struct rtsync_walk *w, bool cycle)
 	const struct rtsync_link *l;
 	struct rtsync_thread *rec;
 	u32 leaving_gen = 0, above_gen = 0;
+	bool is_leaving, is_checking;
 	unsigned int i;
 
 	for (i = 0; i < w->len; i++) {
 		l = &w->path[i];
 		rec = rtsync_thread_find(l->task);
-		/* Acquire: the wait state read next is this wait's. */
-		if (!rec || smp_load_acquire(&rec->gen) != l->gen ||
+		if (!rec)
+			return RTSYNC_PATH_CHANGED;
+		/*
+		 * First the wait's leaving and checking state, then its gen:
+		 * a thread clears its pending signal only after it has left
+		 * (gen changed, then a fully ordered cmpxchg in
+		 * rtsync_chain_leave()), so a signal found gone here means
+		 * the gen read next has changed. Read the other way round,
+		 * a thread could leave and handle its signal between the two
+		 * reads, and its wait would pass for one that stays.
+		 */
+		is_leaving = signal_pending_state(READ_ONCE(rec->wait_state),
+						  l->task);
+		is_checking = READ_ONCE(rec->checking);
+		smp_rmb();	/* pairs with the leaver's full barrier */
+		if (READ_ONCE(rec->gen) != l->gen ||
 		    rtsync_mutex_owner(l->held) != l->task)
 			return RTSYNC_PATH_CHANGED;
 		if (!cycle)
 			continue;
-		if (!leaving &&
-		    signal_pending_state(READ_ONCE(rec->wait_state), l->task)) {
+		if (!leaving && is_leaving) {
 			leaving = l->task;
 			leaving_gen = l->gen;
 		}
-		if (READ_ONCE(rec->checking) &&
+		if (is_checking &&
 		    (unsigned long)l->task > (unsigned long)(above ?: current)) {
 			above = l->task;
 			above_gen = l->gen;

@@ -10,8 +10,9 @@
  * waiter count, publishing the wait (gen odd, checking), reading "up" of
  * the mutexes held, raising "up" along the walk, the walk's reads of
  * owners and records (each read one step, so any interleaving is
- * explored), the re-reads, the check of a path (one atomic step: chain.c
- * reads every link twice, a double collect, which is a snapshot), waiting
+ * explored), the re-reads, the check of a path (two steps: the path's
+ * leaving and checking states, then every link again, which with the
+ * walk's reads is a double collect, a snapshot), waiting
  * for a leaving thread or for a higher-ranked thread's check, committing,
  * leaving. rt_mutex is modelled by its waiters (inrt) and its owner: a
  * waiter takes a free mutex, and a pending signal or timeout (leaving)
@@ -31,11 +32,14 @@
  * false EDEADLK). spin also reports a state where nobody can move (the
  * protocol's own waits must end).
  *
- * Sizes: N threads (3) and 3 mutexes; MAXCHAIN (2: only cycles matter
- * with 3 threads; 1: the chain bound is exercised); OPS lock attempts per
- * thread (2); RETRIES walks per LOCK before it gives up (1; 2 with one
- * leaver); LEAVERS, the threads that may time out. tests/model/check.sh
- * runs the combinations (30 to 50 million states each). Mutants (one
+ * Sizes: N threads (3) and 3 mutexes; MAXCHAIN (3: no chain of 3 threads
+ * reaches it, so every cycle a walk meets ends as a cycle; with 2, the
+ * "up" a cycle's first waiter raised already makes the closing walk too
+ * long, and the cycle checks would go unexercised; 1: the chain bound is
+ * exercised); OPS lock attempts per thread (2); RETRIES walks per LOCK
+ * before it gives up (1; 2 with one leaver); LEAVERS, the threads that
+ * may time out. tests/model/check.sh runs the combinations (30 to 110
+ * million states each). Mutants (one
  * step removed) are chain_mut_*.pml.
  */
 
@@ -44,7 +48,7 @@
 #endif
 #define NM		3
 #ifndef MAXCHAIN
-#define MAXCHAIN	2
+#define MAXCHAIN	3
 #endif
 #ifndef OPS
 #define OPS		2
@@ -126,12 +130,98 @@ inline unpublish(t, m)
 	}
 }
 
+/*
+ * The moment a check is about (the end of the walk, before the check's
+ * reads): is there then a cycle from t's mutex m back to t through
+ * published waits of threads that are not leaving? A ghost, read only by
+ * the assertion in path_verdict().
+ */
+inline path_moment(t, m)
+{
+	genuine = true;
+	x = owner[m];
+	steps = 0;
+	do
+	:: x == t + 1 -> break
+	:: x != t + 1 && steps < N && x != 0 &&
+	   gen[x - 1] % 2 == 1 && !leaving[x - 1] ->
+		x = owner[blk[x - 1]];
+		steps++
+	:: else -> genuine = false; break
+	od;
+	x = 0;
+	steps = 0
+}
+
+/* On a cycle: a leaving thread to wait for, else a checking one above t. */
+inline path_states()
+{
+	wfor = NONE;
+	wcheck = false;
+	if
+	:: end == WALK_CYCLE ->
+		i = 0;
+		do
+		:: i < plen ->
+			if
+			:: wfor == NONE && leaving[pt[i]] ->
+				wfor = pt[i]; wgen = pg[i]; wcheck = false
+			:: else
+			fi;
+			i++
+		:: else -> break
+		od;
+		i = 0;
+		do
+		:: i < plen && wfor == NONE ->
+			if
+			:: checking[pt[i]] && pt[i] > t ->
+				wfor = pt[i]; wgen = pg[i]; wcheck = true
+			:: else
+			fi;
+			i++
+		:: else -> break
+		od;
+		i = 0
+	:: else
+	fi
+}
+
+/* Each thread of the path still in the wait the walk read, owning its link. */
+inline path_again()
+{
+	ok = true;
+	i = 0;
+	do
+	:: i < plen ->
+		if
+		:: gen[pt[i]] != pg[i] || owner[pm[i]] != pt[i] + 1 ->
+			ok = false
+		:: else
+		fi;
+		i++
+	:: else -> break
+	od;
+	i = 0
+}
+
+/* No false EDEADLK: a cycle refused held at the moment of the check. */
+inline path_verdict()
+{
+	if
+	:: ok && end == WALK_CYCLE && wfor == NONE -> assert(genuine)
+	:: else
+	fi;
+	genuine = false
+}
+
 proctype thread(byte t)
 {
-	byte ops, m, cur, nxt, o, g, clen, upw, i, end, plen, x, y, steps, tries;
+	byte ops, m, cur, nxt, o, g, clen, upw, i, end, plen, x, steps, tries;
 	byte pt[N], pg[N], pm[N];	/* the path: task, its gen, mutex it holds */
 	byte wfor, wgen;
 	bool wcheck, ok, raised;
+	bool genuine;	/* a ghost: see path_moment() */
 
 	do
 	:: ops < OPS ->
@@ -274,65 +364,31 @@ walk:
 		goto walk;
 check:
 		skip;
-		/* the path again, at one moment (chain.c's double collect) */
+		/*
+		 * The check of the path (rtsync_path_check()), in two steps as
+		 * chain.c reads it: first the leaving and checking state of the
+		 * path's threads, then the path again (the double collect). A
+		 * thread may leave its wait between the two.
+		 */
+#ifndef MUTATE_LEAVING_AFTER_GEN
 		d_step {
-			ok = true;
-			wfor = NONE;
-			wcheck = false;
-			i = 0;
-			do
-			:: i < plen ->
-				if
-				:: gen[pt[i]] != pg[i] || owner[pm[i]] != pt[i] + 1 ->
-					ok = false
-				:: else
-				fi;
-				i++
-			:: else -> break
-			od;
-			if
-			:: ok && end == WALK_CYCLE ->
-				i = 0;
-				do
-				:: i < plen ->
-					if
-					:: wfor == NONE && leaving[pt[i]] ->
-						wfor = pt[i]; wgen = pg[i]; wcheck = false
-					:: else
-					fi;
-					i++
-				:: else -> break
-				od;
-				i = 0;
-				do
-				:: i < plen && wfor == NONE ->
-					if
-					:: checking[pt[i]] && pt[i] > t ->
-						wfor = pt[i]; wgen = pg[i]; wcheck = true
-					:: else
-					fi;
-					i++
-				:: else -> break
-				od
-			:: else
-			fi;
-			/* no false EDEADLK: a cycle of published, staying waits */
-			if
-			:: ok && end == WALK_CYCLE && wfor == NONE ->
-				x = owner[m];
-				steps = 0;
-				do
-				:: x == t + 1 -> break
-				:: x != t + 1 && steps < N ->
-					y = x - 1;
-					assert(x != 0 && gen[y] % 2 == 1 && !leaving[y]);
-					x = owner[blk[y]];
-					steps++
-				:: else -> assert(false)
-				od
-			:: else
-			fi
+			path_moment(t, m);
+			path_states()
 		}
+		d_step {
+			path_again();
+			path_verdict()
+		}
+#else
+		d_step {
+			path_moment(t, m);
+			path_again()
+		}
+		d_step {
+			path_states();
+			path_verdict()
+		}
+#endif
 #ifdef MUTATE_WALK_BEFORE_PUBLISH
 		gen[t] = (gen[t] + 1) % GENS;
 #endif
@@ -364,7 +420,7 @@ done:
 		/* forget the temporaries, so equal states compare equal */
 		d_step {
 			m = 0; cur = 0; nxt = 0; o = 0; g = 0; clen = 0; upw = 0;
-			i = 0; end = 0; x = 0; y = 0; steps = 0; wfor = 0; tries = 0;
+			i = 0; end = 0; x = 0; steps = 0; wfor = 0; tries = 0;
 			wgen = 0; wcheck = false; ok = false; raised = false;
 			plen = 0; pt[0] = 0; pt[1] = 0; pt[2] = 0; pg[0] = 0;
 			pg[1] = 0; pg[2] = 0; pm[0] = 0; pm[1] = 0; pm[2] = 0

@@ -7,7 +7,7 @@
 # standard output, one check per run, with the states explored and the
 # time. make check runs it among the host tests.
 #
-#   chain.pml, MAXCHAIN 2    cycles: no cycle of rt_mutex waiters, no false
+#   chain.pml, MAXCHAIN 3    cycles: no cycle of rt_mutex waiters, no false
 #                            EDEADLK, no stuck protocol wait; one walk per
 #                            LOCK, any thread may time out or be signalled
 #   the same, RETRIES 2      walks start over once (after a changed path, a
@@ -15,9 +15,11 @@
 #                            time out or be signalled
 #   chain.pml, MAXCHAIN 1    the chain bound in play
 #   chain_mut_publish.pml    walk before publish: spin must find a cycle
+#   chain_mut_leaving.pml    the check reads the waits again before the
+#                            leaving states: spin must find a false EDEADLK
 #   chain_mut_up.pml         no "up" of held mutexes: spin must find a chain
 #                            over the bound
-# Each exhaustive run takes 1.5 to 3.5 minutes and up to 2.6 GB here.
+# Each exhaustive run takes 1.5 to 3.5 minutes and up to 5 GB here.
 set -u
 
 cd "$(dirname "$0")" || exit 1
@@ -31,7 +33,7 @@ if ! command -v spin >/dev/null || ! command -v gcc >/dev/null; then
 	exit 1
 fi
 
-echo "1..5"
+echo "1..6"
 n=0
 
 # verify LABEL EXPECT MODEL [SPIN-OPTION...]: EXPECT is "pass" (no error
@@ -68,13 +70,15 @@ verify() {
 	fi
 }
 
-verify "chain.pml, 3 threads x 3 mutexes, max_chain 2, every thread may leave its wait" \
+verify "chain.pml, 3 threads x 3 mutexes, max_chain 3, every thread may leave its wait" \
 	pass chain.pml
-verify "chain.pml, 3 threads x 3 mutexes, max_chain 2, walks start over once" \
+verify "chain.pml, 3 threads x 3 mutexes, max_chain 3, walks start over once" \
 	pass chain.pml -DRETRIES=2 -DLEAVERS=1
 verify "chain.pml, 3 threads x 3 mutexes, max_chain 1 (chain bound)" \
 	pass chain.pml -DMAXCHAIN=1
 verify "mutant: walk before publishing (a cycle of rt_mutex waiters)" fail \
 	chain_mut_publish.pml
+verify "mutant: the check reads waits before leaving states (a false EDEADLK)" fail \
+	chain_mut_leaving.pml
 verify "mutant: no \"up\" of held mutexes (a chain over the bound)" fail \
 	chain_mut_up.pml -DMAXCHAIN=1

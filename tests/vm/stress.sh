@@ -4,8 +4,8 @@
 # make stress: the hardening programs at their stress sizes — the ioctl
 # fuzzer (4 million calls, then rmmod), owner-death chaos (2000 kills),
 # mutual exclusion (10 million lock/unlock pairs), the rmmod/insmod race
-# (a minute) and the chain-extension race (3000 rounds, chains of 1000
-# threads) — on the stock kernel, then on the debug kernel (lockdep,
+# (a minute), the chain-extension race (3000 rounds, chains of 1000
+# threads) and LOCKs through a leaving waiter (21000 rounds) — on the stock kernel, then on the debug kernel (lockdep,
 # KASAN, kmemleak) unless --stock-only is given. Prints one line per test
 # and ends with "N passed, N failed"; exits non-zero when anything failed.
 #
@@ -23,7 +23,7 @@ export RTSYNC_TEST_TIMEOUT=${RTSYNC_TEST_TIMEOUT:-3600}
 
 . "$(dirname "$0")/lib.sh"
 
-STRESS_PROGRAMS=(fuzz harden_chaos harden_exclusion harden_unload harden_chain)
+STRESS_PROGRAMS=(fuzz harden_chaos harden_exclusion harden_unload harden_chain mutex_leaving)
 
 debug=1
 case ${1:-} in
