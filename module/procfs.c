@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /proc/rtsync: one line per named object, like /proc/sysvipc/sem.
+ * /proc/rtsync: one line per named object of the reader's IPC namespace
+ * (the opener's, as for /proc/sysvipc/sem).
  *
  * Columns (whitespace-separated; '-' where a column does not apply to the
  * type; a stable format, documented in docs/design.md); the type's own
@@ -26,12 +27,12 @@
 
 static void *rtsync_proc_start(struct seq_file *m, loff_t *pos)
 {
-	return rtsync_registry_seq_start(pos);
+	return rtsync_registry_seq_start(m->private, pos);
 }
 
 static void *rtsync_proc_next(struct seq_file *m, void *v, loff_t *pos)
 {
-	return rtsync_registry_seq_next(v, pos);
+	return rtsync_registry_seq_next(m->private, v, pos);
 }
 
 static void rtsync_proc_stop(struct seq_file *m, void *v)
@@ -44,7 +45,7 @@ static int rtsync_proc_show(struct seq_file *m, void *v)
 	struct user_namespace *ns = seq_user_ns(m);
 	struct rtsync_object *obj;
 
-	if (rtsync_registry_seq_is_head(v)) {
+	if (rtsync_registry_seq_is_head(m->private, v)) {
 		seq_puts(m, RTSYNC_PROC_HEADER);
 		return 0;
 	}
@@ -75,9 +76,35 @@ static const struct seq_operations rtsync_proc_ops = {
 	.show	= rtsync_proc_show,
 };
 
+static int rtsync_proc_open(struct inode *inode, struct file *file)
+{
+	struct rtsync_registry_iter *it;
+
+	it = __seq_open_private(file, &rtsync_proc_ops, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	rtsync_registry_iter_init(it);
+	return 0;
+}
+
+static int rtsync_proc_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+
+	rtsync_registry_iter_exit(m->private);
+	return seq_release_private(inode, file);
+}
+
+static const struct proc_ops rtsync_proc_fops = {
+	.proc_open	= rtsync_proc_open,
+	.proc_read	= seq_read,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= rtsync_proc_release,
+};
+
 int rtsync_procfs_init(void)
 {
-	if (!proc_create_seq("rtsync", 0444, NULL, &rtsync_proc_ops))
+	if (!proc_create("rtsync", 0444, NULL, &rtsync_proc_fops))
 		return -ENOMEM;
 	return 0;
 }

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rtsync registry: the name table, object lifetime, permissions and limits.
+ * rtsync registry: the name tables, object lifetime, permissions and limits.
  *
- * Names live in one rhashtable (O(1) lookup at any size). Opening and
- * unlinking by name are serialized by rtsync_registry_lock, a mutex that
- * the lock/unlock/wait/post paths never take: they work on the object an
- * fd already refers to.
+ * Names live in one rhashtable (O(1) lookup at any size), keyed by the
+ * name and the IPC namespace it was made in (struct rtsync_ns below), so
+ * each IPC namespace has names of its own, as POSIX message queues do.
+ * Opening and unlinking by name are serialized by rtsync_registry_lock, a
+ * mutex that the lock/unlock/wait/post paths never take: they work on the
+ * object an fd already refers to.
  *
  * Lifetime is POSIX's: a name lives until it is unlinked; an object lives
  * until the last of its users lets go (the rule at struct rtsync_object in
@@ -26,14 +28,20 @@
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/fs.h>
 #include <linux/fs_struct.h>
+#include <linux/hash.h>
 #include <linux/hashtable.h>
+#include <linux/ipc_namespace.h>
 #include <linux/jhash.h>
 #include <linux/llist.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/mount.h>
 #include <linux/mutex.h>
+#include <linux/nsproxy.h>
 #include <linux/rhashtable.h>
+#include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -76,34 +84,73 @@ struct rtsync_user {
 	struct rtsync_user *parent;
 };
 
-/* Protects the name table, rtsync_users, rtsync_nr_objects, and the
- * registry fields of every object (see struct rtsync_object).
+/**
+ * struct rtsync_ns - the names of one IPC namespace
+ * @node:    entry in rtsync_namespaces. Registry lock.
+ * @mnt:     the namespace's POSIX mqueue mount (ipc_namespace.mq_mnt), with
+ *           a reference: the namespace's identity here. NULL on a kernel
+ *           without CONFIG_POSIX_MQUEUE: one table for every namespace.
+ * @objects: its linked objects in creation order (/proc/rtsync). Registry
+ *           lock.
+ *
+ * A module cannot hold an IPC namespace (ipc/namespace.c exports nothing,
+ * put_ipc_ns() included), but it can hold the namespace's mqueue mount,
+ * as an open message queue's file does: mntget() and mntput() are
+ * exported. While rtsync holds the mount its memory is not reused, so no
+ * later namespace can have the same @mnt and see these names. When the
+ * namespace's last reference goes, put_ipc_ns() clears the mount's
+ * super_block s_fs_info (mq_clear_sbinfo()), as it does for the open
+ * queues' sake: rtsync_ns_dead() reads that, and rtsync_ns_sweep() then
+ * unlinks the namespace's names and lets the mount go. An rtsync_ns
+ * exists while it has names: the last unlink frees it.
+ */
+struct rtsync_ns {
+	struct hlist_node node;
+	struct vfsmount *mnt;
+	struct list_head objects;
+};
+
+/* How often the namespaces are swept while any but the initial one has names. */
+#define RTSYNC_NS_SWEEP_INTERVAL	HZ
+
+/* Protects the name table, rtsync_namespaces, rtsync_users,
+ * rtsync_nr_objects, and the registry fields of every object (see
+ * struct rtsync_object).
  */
 static DEFINE_MUTEX(rtsync_registry_lock);
-static LIST_HEAD(rtsync_linked_objects);
+static DEFINE_HASHTABLE(rtsync_namespaces, 6);
 static DEFINE_HASHTABLE(rtsync_users, 6);
 static unsigned int rtsync_nr_objects;
 static struct workqueue_struct *rtsync_free_wq;
 /* Objects whose last reference is gone, for rtsync_free_work to free. */
 static LLIST_HEAD(rtsync_free_list);
 
+/* A name in the table: the namespace and the name. */
 struct rtsync_name_key {
+	const struct rtsync_ns *ns;
 	const char *name;
 	u32 len;
 };
+
+static u32 rtsync_name_hash(const struct rtsync_ns *ns, const char *name,
+			    u32 len, u32 seed)
+{
+	return jhash(name, len, seed ^ hash_ptr(ns, 32));
+}
 
 static u32 rtsync_key_hash(const void *data, u32 len, u32 seed)
 {
 	const struct rtsync_name_key *key = data;
 
-	return jhash(key->name, key->len, seed);
+	return rtsync_name_hash(key->ns, key->name, key->len, seed);
 }
 
 static u32 rtsync_obj_hash(const void *data, u32 len, u32 seed)
 {
 	const struct rtsync_object *obj = data;
 
-	return jhash(rtsync_object_name(obj), obj->name_len, seed);
+	return rtsync_name_hash(obj->ns, rtsync_object_name(obj),
+				obj->name_len, seed);
 }
 
 static int rtsync_obj_cmp(struct rhashtable_compare_arg *arg, const void *data)
@@ -111,7 +158,7 @@ static int rtsync_obj_cmp(struct rhashtable_compare_arg *arg, const void *data)
 	const struct rtsync_name_key *key = arg->key;
 	const struct rtsync_object *obj = data;
 
-	return obj->name_len != key->len ||
+	return obj->ns != key->ns || obj->name_len != key->len ||
 	       memcmp(rtsync_object_name(obj), key->name, key->len);
 }
 
@@ -144,12 +191,178 @@ int rtsync_name_valid(const char *name, size_t len)
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_name_valid);
 
-static struct rtsync_object *rtsync_lookup(const char *name, u32 len)
+static struct rtsync_object *rtsync_lookup(const struct rtsync_ns *ns,
+					   const char *name, u32 len)
 {
-	struct rtsync_name_key key = { .name = name, .len = len };
+	struct rtsync_name_key key = { .ns = ns, .name = name, .len = len };
 
 	lockdep_assert_held(&rtsync_registry_lock);
+	if (!ns)
+		return NULL;
 	return rhashtable_lookup_fast(&rtsync_names, &key, rtsync_name_params);
+}
+
+/* ---- IPC namespaces (struct rtsync_ns) ---- */
+
+static void rtsync_ns_sweep_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(rtsync_ns_sweep_work, rtsync_ns_sweep_fn);
+
+/*
+ * The caller's IPC namespace, as its mqueue mount (NULL without
+ * CONFIG_POSIX_MQUEUE). Called from system calls of a live task, whose
+ * nsproxy is set.
+ */
+static struct vfsmount *rtsync_current_mnt(void)
+{
+	return current->nsproxy->ipc_ns->mq_mnt;
+}
+
+/*
+ * Is @ns the initial IPC namespace, which never ends? (init_ipc_ns is not
+ * exported; the idle task's namespaces are the initial ones.)
+ */
+static bool rtsync_ns_initial(const struct rtsync_ns *ns)
+{
+	return ns->mnt == init_task.nsproxy->ipc_ns->mq_mnt;
+}
+
+/* Has @ns's IPC namespace gone (put_ipc_ns() cleared s_fs_info)? */
+static bool rtsync_ns_dead(const struct rtsync_ns *ns)
+{
+	return ns->mnt && !READ_ONCE(ns->mnt->mnt_sb->s_fs_info);
+}
+
+/* The names of the namespace whose mqueue mount is @mnt, if it has any. */
+static struct rtsync_ns *rtsync_ns_find(const struct vfsmount *mnt)
+{
+	struct rtsync_ns *ns;
+
+	lockdep_assert_held(&rtsync_registry_lock);
+	hash_for_each_possible(rtsync_namespaces, ns, node, hash_ptr(mnt, 32))
+		if (ns->mnt == mnt)
+			return ns;
+	return NULL;
+}
+
+/*
+ * What a registry call unlinked under its lock, to let go of after the
+ * lock: the names' object references (the free work takes the lock), and
+ * the namespaces left without a name (the last mntput() of a dead
+ * namespace's mount tears its super_block down, no work for under
+ * rtsync's lock).
+ */
+struct rtsync_unlinked {
+	struct list_head objects;	/* by rtsync_object.list_node */
+	struct hlist_head namespaces;	/* by rtsync_ns.node */
+};
+
+#define RTSYNC_UNLINKED_INIT(u)	{ .objects = LIST_HEAD_INIT((u).objects) }
+
+/* @ns has no name left: forget it, and free it after the lock. */
+static void rtsync_ns_forget(struct rtsync_ns *ns, struct rtsync_unlinked *u)
+{
+	lockdep_assert_held(&rtsync_registry_lock);
+	hash_del(&ns->node);
+	hlist_add_head(&ns->node, &u->namespaces);
+}
+
+/* Remove @obj's name from the table and from its namespace. */
+static void rtsync_unlink_locked(struct rtsync_object *obj,
+				 struct rtsync_unlinked *u)
+{
+	struct rtsync_ns *ns = obj->ns;
+
+	lockdep_assert_held(&rtsync_registry_lock);
+	rhashtable_remove_fast(&rtsync_names, &obj->node, rtsync_name_params);
+	list_move_tail(&obj->list_node, &u->objects);
+	obj->ns = NULL;
+	WRITE_ONCE(obj->linked, false);
+	if (list_empty(&ns->objects))
+		rtsync_ns_forget(ns, u);
+}
+
+static void rtsync_unlinked_release(struct rtsync_unlinked *u)
+{
+	struct rtsync_object *obj, *next;
+	struct hlist_node *tmp;
+	struct rtsync_ns *ns;
+
+	list_for_each_entry_safe(obj, next, &u->objects, list_node)
+		rtsync_object_put(obj);
+	hlist_for_each_entry_safe(ns, tmp, &u->namespaces, node) {
+		mntput(ns->mnt);
+		kfree(ns);
+	}
+}
+
+/*
+ * Unlink every name of each namespace that has gone. Return: whether a
+ * namespace other than the initial one still has names.
+ */
+static bool rtsync_ns_sweep(struct rtsync_unlinked *u)
+{
+	struct rtsync_object *obj;
+	struct hlist_node *tmp;
+	struct rtsync_ns *ns;
+	bool others = false;
+	int bkt;
+
+	lockdep_assert_held(&rtsync_registry_lock);
+	hash_for_each_safe(rtsync_namespaces, bkt, tmp, ns, node) {
+		if (rtsync_ns_dead(ns)) {
+			/* The last unlink forgets @ns. */
+			while (!list_empty(&ns->objects)) {
+				obj = list_first_entry(&ns->objects,
+						       struct rtsync_object,
+						       list_node);
+				rtsync_unlink_locked(obj, u);
+			}
+		} else if (!rtsync_ns_initial(ns)) {
+			others = true;
+		}
+	}
+	return others;
+}
+
+/* The periodic sweep: runs while a namespace other than the initial one has names. */
+static void rtsync_ns_sweep_fn(struct work_struct *work)
+{
+	struct rtsync_unlinked u = RTSYNC_UNLINKED_INIT(u);
+	bool again;
+
+	mutex_lock(&rtsync_registry_lock);
+	again = rtsync_ns_sweep(&u);
+	mutex_unlock(&rtsync_registry_lock);
+	rtsync_unlinked_release(&u);
+	if (again)
+		schedule_delayed_work(&rtsync_ns_sweep_work,
+				      RTSYNC_NS_SWEEP_INTERVAL);
+}
+
+/*
+ * Names for the namespace whose mqueue mount is @mnt, which has none yet.
+ * Dead namespaces are swept first, so that namespaces made and ended in
+ * a loop leave nothing behind between two periodic sweeps.
+ * Return: the new, empty table, or NULL (no memory).
+ */
+static struct rtsync_ns *rtsync_ns_make(struct vfsmount *mnt,
+					struct rtsync_unlinked *u)
+{
+	struct rtsync_ns *ns;
+
+	lockdep_assert_held(&rtsync_registry_lock);
+	rtsync_ns_sweep(u);
+	ns = kzalloc(sizeof(*ns), GFP_KERNEL_ACCOUNT);
+	if (!ns)
+		return NULL;
+	ns->mnt = mntget(mnt);
+	INIT_LIST_HEAD(&ns->objects);
+	hash_add(rtsync_namespaces, &ns->node, hash_ptr(mnt, 32));
+	/* Only namespaces other than the initial one ever end. */
+	if (!rtsync_ns_initial(ns))
+		schedule_delayed_work(&rtsync_ns_sweep_work,
+				      RTSYNC_NS_SWEEP_INTERVAL);
+	return ns;
 }
 
 static unsigned long rtsync_user_key(struct user_namespace *ns, kuid_t uid)
@@ -327,11 +540,12 @@ rtsync_object_alloc(const char *name, u32 len, const struct rtsync_type *type,
 }
 
 /*
- * Account @obj to its creator and link its name. Registry lock held.
- * Return: 0, -ENOSPC (a limit is reached), -ENOMEM, -ENODEV (the module is
- * being unloaded).
+ * Account @obj to its creator and link its name in @ns. Registry lock
+ * held. Return: 0, -ENOSPC (a limit is reached), -ENOMEM, -ENODEV (the
+ * module is being unloaded).
  */
-static int rtsync_object_link_new(struct rtsync_object *obj)
+static int rtsync_object_link_new(struct rtsync_ns *ns,
+				  struct rtsync_object *obj)
 {
 	unsigned int per_user = READ_ONCE(rtsync_max_objects_per_user);
 	struct rtsync_user *bottom, *u;
@@ -353,6 +567,7 @@ static int rtsync_object_link_new(struct rtsync_object *obj)
 		ret = -ENODEV;
 		goto err_user;
 	}
+	obj->ns = ns;	/* part of the name's key */
 	ret = rhashtable_insert_fast(&rtsync_names, &obj->node,
 				     rtsync_name_params);
 	if (ret)
@@ -360,7 +575,7 @@ static int rtsync_object_link_new(struct rtsync_object *obj)
 	for (u = bottom; u; u = u->parent)
 		u->count++;
 	obj->user = bottom;
-	list_add_tail(&obj->list_node, &rtsync_linked_objects);
+	list_add_tail(&obj->list_node, &ns->objects);
 	obj->linked = true;
 	rtsync_nr_objects++;
 	/* The name's reference; the caller keeps the one from kref_init. */
@@ -368,6 +583,7 @@ static int rtsync_object_link_new(struct rtsync_object *obj)
 	return 0;
 
 err_module:
+	obj->ns = NULL;
 	module_put(THIS_MODULE);
 err_user:
 	rtsync_user_put_unused(bottom);
@@ -383,6 +599,8 @@ err_user:
  *           them is not used
  * @created: set to whether a new object was made
  *
+ * The name is looked up, or made, in the caller's IPC namespace.
+ *
  * Return: the object with a reference for the caller, or ERR_PTR of
  * -ENOENT, -EEXIST, -EINVAL (exists with another type), -EACCES,
  * -ENOSPC, -ENOMEM, -ENODEV.
@@ -392,8 +610,11 @@ struct rtsync_object *rtsync_registry_open(const char *name,
 					   const struct rtsync_open_args *args,
 					   bool *created)
 {
+	struct rtsync_unlinked u = RTSYNC_UNLINKED_INIT(u);
 	u32 flags = args->flags, len = strlen(name);
 	struct rtsync_object *obj, *new_obj = NULL;
+	struct vfsmount *mnt = rtsync_current_mnt();
+	struct rtsync_ns *ns;
 	int ret;
 
 	*created = false;
@@ -405,7 +626,8 @@ struct rtsync_object *rtsync_registry_open(const char *name,
 	}
 
 	mutex_lock(&rtsync_registry_lock);
-	obj = rtsync_lookup(name, len);
+	ns = rtsync_ns_find(mnt);
+	obj = rtsync_lookup(ns, name, len);
 	if (obj) {
 		if (flags & RTSYNC_OPEN_EXCL)
 			ret = -EEXIST;
@@ -416,16 +638,24 @@ struct rtsync_object *rtsync_registry_open(const char *name,
 		if (!ret)
 			kref_get(&obj->ref);
 	} else if (new_obj) {
-		obj = new_obj;
-		ret = rtsync_object_link_new(obj);
+		ret = -ENOMEM;
+		if (!ns)
+			ns = rtsync_ns_make(mnt, &u);
+		if (ns) {
+			obj = new_obj;
+			ret = rtsync_object_link_new(ns, obj);
+		}
 		if (!ret) {
 			new_obj = NULL;
 			*created = true;
+		} else if (ns && list_empty(&ns->objects)) {
+			rtsync_ns_forget(ns, &u);	/* made for this one */
 		}
 	} else {
 		ret = -ENOENT;
 	}
 	mutex_unlock(&rtsync_registry_lock);
+	rtsync_unlinked_release(&u);
 
 	/* Never linked or accounted: free it directly. */
 	kfree(new_obj);
@@ -433,38 +663,30 @@ struct rtsync_object *rtsync_registry_open(const char *name,
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_registry_open);
 
-static void rtsync_unlink_locked(struct rtsync_object *obj)
-{
-	lockdep_assert_held(&rtsync_registry_lock);
-	rhashtable_remove_fast(&rtsync_names, &obj->node, rtsync_name_params);
-	list_del(&obj->list_node);
-	WRITE_ONCE(obj->linked, false);
-}
-
 /**
- * rtsync_registry_unlink - remove a name
+ * rtsync_registry_unlink - remove a name of the caller's IPC namespace
  * @name: valid name
  *
  * Return: 0, -ENOENT, -EPERM.
  */
 int rtsync_registry_unlink(const char *name)
 {
+	struct rtsync_unlinked u = RTSYNC_UNLINKED_INIT(u);
 	struct rtsync_object *obj;
 	int ret;
 
 	mutex_lock(&rtsync_registry_lock);
-	obj = rtsync_lookup(name, strlen(name));
+	obj = rtsync_lookup(rtsync_ns_find(rtsync_current_mnt()), name,
+			    strlen(name));
 	if (!obj) {
 		ret = -ENOENT;
 	} else {
 		ret = rtsync_may_change(obj);
 		if (!ret)
-			rtsync_unlink_locked(obj);
+			rtsync_unlink_locked(obj, &u);
 	}
 	mutex_unlock(&rtsync_registry_lock);
-	/* The put is outside the lock: the free work takes it too. */
-	if (!ret)
-		rtsync_object_put(obj);
+	rtsync_unlinked_release(&u);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_registry_unlink);
@@ -523,15 +745,13 @@ int rtsync_registry_setperm(struct rtsync_object *obj,
  */
 void rtsync_registry_unlink_object(struct rtsync_object *obj)
 {
-	bool was_linked;
+	struct rtsync_unlinked u = RTSYNC_UNLINKED_INIT(u);
 
 	mutex_lock(&rtsync_registry_lock);
-	was_linked = obj->linked;
-	if (was_linked)
-		rtsync_unlink_locked(obj);
+	if (obj->linked)
+		rtsync_unlink_locked(obj, &u);
 	mutex_unlock(&rtsync_registry_lock);
-	if (was_linked)
-		rtsync_object_put(obj);
+	rtsync_unlinked_release(&u);
 }
 
 /* Number of objects not yet freed (linked, open, held or being freed). */
@@ -554,19 +774,42 @@ void rtsync_registry_flush(void)
 EXPORT_SYMBOL_IF_KUNIT(rtsync_registry_flush);
 
 /*
- * Iteration over the linked objects for /proc/rtsync (seq_file order):
+ * Iteration over the linked objects of one IPC namespace for /proc/rtsync
+ * (seq_file order): the namespace is the opener's, held by its mqueue
+ * mount as struct rtsync_ns does (no names if it has none, or has gone).
  * start takes the registry lock and stop drops it, so the listing is one
- * consistent snapshot per read() chunk and objects cannot go away under it.
+ * consistent snapshot per read() chunk and objects cannot go away under
+ * it.
  */
-struct list_head *rtsync_registry_seq_start(loff_t *pos)
+static LIST_HEAD(rtsync_no_objects);
+
+void rtsync_registry_iter_init(struct rtsync_registry_iter *it)
 {
-	mutex_lock(&rtsync_registry_lock);
-	return seq_list_start_head(&rtsync_linked_objects, *pos);
+	it->mnt = mntget(rtsync_current_mnt());
+	it->objects = &rtsync_no_objects;
 }
 
-struct list_head *rtsync_registry_seq_next(struct list_head *v, loff_t *pos)
+void rtsync_registry_iter_exit(struct rtsync_registry_iter *it)
 {
-	return seq_list_next(v, &rtsync_linked_objects, pos);
+	mntput(it->mnt);
+}
+
+struct list_head *rtsync_registry_seq_start(struct rtsync_registry_iter *it,
+					    loff_t *pos)
+{
+	struct rtsync_ns *ns;
+
+	mutex_lock(&rtsync_registry_lock);
+	ns = rtsync_ns_find(it->mnt);
+	it->objects = ns && !rtsync_ns_dead(ns) ? &ns->objects :
+						  &rtsync_no_objects;
+	return seq_list_start_head(it->objects, *pos);
+}
+
+struct list_head *rtsync_registry_seq_next(struct rtsync_registry_iter *it,
+					   struct list_head *v, loff_t *pos)
+{
+	return seq_list_next(v, it->objects, pos);
 }
 
 void rtsync_registry_seq_stop(void)
@@ -575,9 +818,10 @@ void rtsync_registry_seq_stop(void)
 }
 
 /* True for the list head that rtsync_registry_seq_start() may return. */
-bool rtsync_registry_seq_is_head(struct list_head *v)
+bool rtsync_registry_seq_is_head(const struct rtsync_registry_iter *it,
+				 const struct list_head *v)
 {
-	return v == &rtsync_linked_objects;
+	return v == it->objects;
 }
 
 int rtsync_registry_init(void)
@@ -597,7 +841,9 @@ int rtsync_registry_init(void)
 /* Only reached with no object left: each one holds a module reference. */
 void rtsync_registry_exit(void)
 {
+	cancel_delayed_work_sync(&rtsync_ns_sweep_work);
 	destroy_workqueue(rtsync_free_wq);
 	WARN_ON(rtsync_nr_objects);
+	WARN_ON(!hash_empty(rtsync_namespaces));
 	rhashtable_destroy(&rtsync_names);
 }

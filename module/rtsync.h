@@ -116,13 +116,18 @@ extern const struct rtsync_type rtsync_sem_type;
 extern const struct rtsync_type rtsync_cond_type;
 
 struct rtsync_user;
+struct rtsync_ns;
+struct vfsmount;
 
 /**
  * struct rtsync_object - what every named object has
  * @ref:       the object's references; see the lifetime rule below.
  * @type:      its type; constant.
  * @node:      entry in the name table while linked. Registry lock.
- * @list_node: entry in the list of linked objects (for /proc/rtsync).
+ * @list_node: entry in its namespace's list of linked objects (for
+ *             /proc/rtsync). Registry lock.
+ * @ns:        the IPC namespace of its name (registry.c: struct
+ *             rtsync_ns), part of the name's key; NULL once unlinked.
  *             Registry lock.
  * @linked:    the name still refers to this object. Registry lock; read
  *             locklessly for INFO.
@@ -155,6 +160,7 @@ struct rtsync_object {
 	const struct rtsync_type *type;
 	struct rhash_head node;
 	struct list_head list_node;
+	struct rtsync_ns *ns;
 	kuid_t cuid;
 	kgid_t cgid;
 	kuid_t uid;
@@ -384,10 +390,26 @@ void rtsync_object_release(struct kref *ref);
 void rtsync_object_free_later(struct rtsync_object *obj);
 unsigned int rtsync_object_count(void);
 void rtsync_registry_flush(void);
-struct list_head *rtsync_registry_seq_start(loff_t *pos);
-struct list_head *rtsync_registry_seq_next(struct list_head *v, loff_t *pos);
+
+/**
+ * struct rtsync_registry_iter - a /proc/rtsync reader's place
+ * @mnt:     the opener's IPC namespace, as its mqueue mount (a reference).
+ * @objects: the list the read in progress walks. Registry lock.
+ */
+struct rtsync_registry_iter {
+	struct vfsmount *mnt;
+	struct list_head *objects;
+};
+
+void rtsync_registry_iter_init(struct rtsync_registry_iter *it);
+void rtsync_registry_iter_exit(struct rtsync_registry_iter *it);
+struct list_head *rtsync_registry_seq_start(struct rtsync_registry_iter *it,
+					    loff_t *pos);
+struct list_head *rtsync_registry_seq_next(struct rtsync_registry_iter *it,
+					   struct list_head *v, loff_t *pos);
 void rtsync_registry_seq_stop(void);
-bool rtsync_registry_seq_is_head(struct list_head *v);
+bool rtsync_registry_seq_is_head(const struct rtsync_registry_iter *it,
+				 const struct list_head *v);
 
 /* procfs.c */
 int rtsync_procfs_init(void);
