@@ -19,7 +19,7 @@ APT_GET=(apt-get -y -q -o DPkg::Lock::Timeout=600)
 # The wait path's model (tests/model): spin.
 HOST_PACKAGES=(make gcc libc6-dev qemu-system-x86 busybox-static cpio sparse
 	pkg-config g++ binutils kmod groff-base mandoc man-db dkms
-	python3-dev python3-setuptools python3-venv python3-pip rsync spin
+	python3-dev python3-setuptools python3-venv python3-pip python3-wheel mypy rsync spin
 	gcc-multilib)
 
 apt_updated=0

@@ -9,13 +9,18 @@
 #    dkms add/build/remove), against the stock kernel's headers: "host/
 #    install: <description>";
 #  - the wait path's model, checked by spin (tests/model/check.sh): "host/
-#    model: <description>".
+#    model: <description>";
+#  - the Python binding's checks that need no device (mypy on the package
+#    and its tests, pip wheel; userspace/python/tests/check-host.sh):
+#    "host/python: <description>".
 
 HOST_TEST_TIMEOUT=300	# s; the unit tests take well under a second
 # s; about 10 s warm: make install builds rtsync.ko, then dkms builds it again
 INSTALL_TEST_TIMEOUT=600
 # s; the exhaustive runs take a few minutes on 2 cores
 MODEL_TEST_TIMEOUT=1800
+# s; mypy and a wheel build take about 20 s
+PYTHON_HOST_TEST_TIMEOUT=600
 
 # host_step NAME LIMIT CMD...: run CMD with a time limit, its output framed
 # like a guest's results port (### begin/end), so tap-verdict.awk judges it
@@ -48,6 +53,9 @@ host_tests() {
 			env KDIR="/usr/src/linux-headers-$abi" "$TOP/tests/install/check-install.sh"
 		say "checking the wait path's model with spin (tests/model/check.sh) ..." >&2
 		host_step model "$MODEL_TEST_TIMEOUT" "$TOP/tests/model/check.sh"
+		say "checking the Python binding's types and wheel (userspace/python/tests/check-host.sh) ..." >&2
+		host_step python "$PYTHON_HOST_TEST_TIMEOUT" \
+			"$TOP/userspace/python/tests/check-host.sh"
 	} >"$dir/results.log"
 	if ! record_verdict < <(awk -v label=host -f "$VM_LIB/tap-verdict.awk" "$dir/results.log"); then
 		echo "    log: $dir/results.log"

@@ -11,12 +11,14 @@ Run: python3 test_rtsync.py
 import errno
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import threading
 import time
 import unittest
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import rtsync
 import rtsync._rtsync
@@ -114,6 +116,7 @@ class ThreadingCompat(RtsyncTestCase):
         self.assertIn(("exc", "ValueError"), got)
 
     def test_lock_released_by_other_thread(self):
+        lock: Any
         for lock in (rtsync.Lock(self.name("l")), threading.Lock()):
             self.assertTrue(lock.acquire())
             self.assertEqual(in_thread(lock.release), ("ret", None))
@@ -133,6 +136,7 @@ class ThreadingCompat(RtsyncTestCase):
         self.assertIn(("exc", "RuntimeError"), got)
 
     def test_rlock_other_thread(self):
+        lock: Any
         for lock in (rtsync.RLock(self.name("r")), threading.RLock()):
             self.assertTrue(lock.acquire())
             self.assertTrue(lock.acquire())
@@ -181,6 +185,513 @@ class ThreadingCompat(RtsyncTestCase):
 
 
 # ---------------------------------------------------------------------------
+# One test body, two implementations: every test of SameBehaviour runs as
+# ThreadingBehaviour.test_x (threading's classes) and RtsyncBehaviour.test_x
+# (rtsync's), so a difference shows up as a failing rtsync case beside a
+# passing threading one. The differences that remain on purpose are in
+# EXPECTED_DIFFERENCES, each tested where it applies (RtsyncOnly below).
+
+EXPECTED_DIFFERENCES = {
+    "condition over a plain Lock":
+        "threading.Condition(threading.Lock()) works; rtsync.Condition needs "
+        "an owned rtsync Mutex or RLock (TypeError otherwise): a kernel "
+        "condition variable sleeps on an owned mutex",
+    "threading.Condition across processes":
+        "threading.Condition over an rtsync lock works between the threads "
+        "of one process only (its waiters are private locks); use "
+        "rtsync.Condition across processes",
+    "owner in repr":
+        "an rtsync RLock's repr shows the owner's native thread id "
+        "(threading.get_native_id()), threading's its get_ident()",
+    "_at_fork_reinit":
+        "threading resets a lock in a fork child; rtsync objects are shared "
+        "with other processes and are never reset",
+    "Semaphore maximum":
+        "an rtsync Semaphore has a maximum (SEM_VALUE_MAX by default); "
+        "release() past it raises OSError(EOVERFLOW), threading's has none",
+    "BoundedSemaphore(0)":
+        "threading allows BoundedSemaphore(0); an rtsync semaphore's maximum "
+        "is at least 1 (OSError EINVAL)",
+}
+
+
+def recursion_count(lock):
+    """RLock._recursion_count() (Python 3.12+; rtsync has it on 3.11 too);
+    on an older threading.RLock, the count its repr shows to its owner."""
+    if hasattr(lock, "_recursion_count"):
+        return lock._recursion_count()
+    if not lock._is_owned():
+        return 0
+    match = re.search(r"count=(\d+)", repr(lock))
+    assert match, repr(lock)
+    return int(match.group(1))
+
+
+LOCKED_REPR = r"^<locked \S+ object (\S+ )?at 0x[0-9a-f]+>$"
+UNLOCKED_REPR = r"^<unlocked \S+ object (\S+ )?at 0x[0-9a-f]+>$"
+
+
+# To mypy the tests are TestCase methods; to unittest this class holds no
+# tests of its own (only its two subclasses run them).
+_BehaviourBase: Any = unittest.TestCase if TYPE_CHECKING else object
+
+
+class SameBehaviour(_BehaviourBase):
+    """Tests written once against the factories below."""
+
+    def make_lock(self):
+        raise NotImplementedError
+
+    def make_rlock(self):
+        raise NotImplementedError
+
+    def make_semaphore(self, value):
+        raise NotImplementedError
+
+    def make_bounded(self, value):
+        raise NotImplementedError
+
+    def make_condition(self):
+        """A condition variable and its (recursive) lock."""
+        raise NotImplementedError
+
+    # -- locks --
+    def test_lock_states(self):
+        lock = self.make_lock()
+        self.assertFalse(lock.locked())
+        self.assertTrue(lock.acquire())
+        self.assertTrue(lock.locked())
+        self.assertFalse(lock.acquire(False))
+        self.assertFalse(lock.acquire(timeout=0.02))
+        lock.release()
+        self.assertFalse(lock.locked())
+        with self.assertRaises(RuntimeError):
+            lock.release()
+        with lock:
+            self.assertTrue(lock.locked())
+        self.assertFalse(lock.locked())
+
+    def test_lock_argument_errors(self):
+        lock = self.make_lock()
+        with self.assertRaises(ValueError):
+            lock.acquire(False, 1)
+        with self.assertRaises(ValueError):
+            lock.acquire(timeout=-2)
+        with self.assertRaises(OverflowError):
+            lock.acquire(timeout=threading.TIMEOUT_MAX + 1)
+        self.assertFalse(lock.locked())
+        self.assertTrue(lock.acquire(timeout=threading.TIMEOUT_MAX))
+        lock.release()
+
+    def test_lock_repr(self):
+        lock = self.make_lock()
+        self.assertRegex(repr(lock), UNLOCKED_REPR)
+        lock.acquire()
+        self.assertRegex(repr(lock), LOCKED_REPR)
+        lock.release()
+
+    def test_rlock_recursion(self):
+        lock = self.make_rlock()
+        self.assertEqual(recursion_count(lock), 0)
+        self.assertFalse(lock._is_owned())
+        lock.acquire()
+        lock.acquire()
+        self.assertEqual(recursion_count(lock), 2)
+        self.assertTrue(lock._is_owned())
+        self.assertEqual(in_thread(lambda: recursion_count(lock)), ("ret", 0))
+        self.assertEqual(in_thread(lock._is_owned), ("ret", False))
+        self.assertEqual(in_thread(lock.release), ("exc", "RuntimeError"))
+        lock.release()
+        lock.release()
+        with self.assertRaises(RuntimeError):
+            lock.release()
+        with self.assertRaises(OverflowError):
+            lock.acquire(timeout=threading.TIMEOUT_MAX + 1)
+
+    def test_rlock_repr(self):
+        lock = self.make_rlock()
+        self.assertRegex(repr(lock), r"^<unlocked \S+ object (\S+ )?owner=0 "
+                                     r"count=0 at 0x[0-9a-f]+>$")
+        lock.acquire()
+        lock.acquire()
+        self.assertRegex(repr(lock), r"^<locked \S+ object (\S+ )?owner=\d+ "
+                                     r"count=2 at 0x[0-9a-f]+>$")
+        lock.release()
+        lock.release()
+
+    def test_rlock_save_restore(self):
+        lock = self.make_rlock()
+        with self.assertRaises(RuntimeError):
+            lock._release_save()
+        for _ in range(3):
+            lock.acquire()
+        state = lock._release_save()
+        self.assertFalse(lock._is_owned())
+        self.assertEqual(in_thread(lambda: (lock.acquire(False),
+                                            lock.release())),
+                         ("ret", (True, None)))
+        lock._acquire_restore(state)
+        self.assertEqual(recursion_count(lock), 3)
+        for _ in range(3):
+            lock.release()
+        self.assertEqual(recursion_count(lock), 0)
+
+    def test_threading_condition_over_rlock_held_twice(self):
+        lock = self.make_rlock()
+        cond = threading.Condition(lock)
+        box = {"go": False}
+
+        def notifier():
+            # Can only get in while the waiter's wait released every level.
+            with cond:
+                box["go"] = True
+                cond.notify()
+            return True
+
+        with cond:
+            with cond:
+                t = threading.Thread(target=notifier)
+                t.start()
+                self.assertTrue(cond.wait_for(lambda: box["go"], SLACK))
+                self.assertEqual(recursion_count(lock), 2)
+        t.join(SLACK)
+        self.assertFalse(t.is_alive())
+        self.assertEqual(recursion_count(lock), 0)
+
+    def test_condition_notify_n_and_wait_for(self):
+        cond, lock = self.make_condition()
+        state = {"ready": 0, "woken": 0}
+
+        def waiter():
+            with cond:
+                state["ready"] += 1
+                cond.wait_for(lambda: state["woken"] > 0, SLACK)
+                state["woken"] -= 1
+            return True
+
+        threads = [threading.Thread(target=waiter) for _ in range(3)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + SLACK
+        while time.monotonic() < deadline:
+            with cond:
+                if state["ready"] == 3:
+                    break
+            time.sleep(0.01)
+        with cond:
+            state["woken"] = 3
+            cond.notify(3)
+        for t in threads:
+            t.join(SLACK)
+            self.assertFalse(t.is_alive())
+        self.assertEqual(state["woken"], 0)
+        with self.assertRaises(RuntimeError):
+            cond.notify()
+        with cond:
+            self.assertFalse(cond.wait(0.01))
+            self.assertFalse(cond.wait_for(lambda: False, 0.01))
+        with self.assertRaises(RuntimeError):
+            cond.wait(0.01)
+        del lock
+
+    # -- semaphores --
+    def test_semaphore_counts(self):
+        sem = self.make_semaphore(2)
+        self.assertTrue(sem.acquire())
+        self.assertTrue(sem.acquire(False))
+        self.assertFalse(sem.acquire(False))
+        self.assertFalse(sem.acquire(timeout=0.02))
+        self.assertFalse(sem.acquire(timeout=-1))
+        with self.assertRaises(ValueError):
+            sem.acquire(False, 1)
+        with self.assertRaises(ValueError):
+            sem.release(0)
+        sem.release(3)
+        self.assertTrue(sem.acquire(timeout=threading.TIMEOUT_MAX + 1))
+        for _ in range(2):
+            self.assertTrue(sem.acquire(False))
+        with self.assertRaises(OverflowError):
+            sem.acquire(timeout=threading.TIMEOUT_MAX + 1)
+        sem.release()
+        with sem as got:
+            self.assertTrue(got)
+        with self.assertRaises(ValueError):
+            self.make_semaphore(-1)
+
+    def test_semaphore_repr(self):
+        sem = self.make_semaphore(3)
+        self.assertRegex(repr(sem), r"^<\S+ (\S+ )?at 0x[0-9a-f]+: value=3>$")
+        sem.acquire()
+        self.assertRegex(repr(sem), r": value=2>$")
+        bounded = self.make_bounded(3)
+        self.assertRegex(repr(bounded),
+                         r"^<\S+ (\S+ )?at 0x[0-9a-f]+: value=3/3>$")
+
+    def test_bounded_semaphore(self):
+        sem = self.make_bounded(2)
+        with self.assertRaises(ValueError):
+            sem.release()
+        self.assertTrue(sem.acquire())
+        sem.release()
+        self.assertTrue(sem.acquire())
+        self.assertTrue(sem.acquire())
+        self.assertFalse(sem.acquire(False))
+        with self.assertRaises(ValueError):
+            sem.release(3)
+        sem.release(2)
+        self.assertTrue(sem.acquire(False))
+        self.assertTrue(sem.acquire(False))
+        self.assertFalse(sem.acquire(False))
+
+
+class ThreadingBehaviour(SameBehaviour, unittest.TestCase):
+    """SameBehaviour on threading's classes: the reference."""
+
+    def make_lock(self):
+        return threading.Lock()
+
+    def make_rlock(self):
+        return threading.RLock()
+
+    def make_semaphore(self, value):
+        return threading.Semaphore(value)
+
+    def make_bounded(self, value):
+        return threading.BoundedSemaphore(value)
+
+    def make_condition(self):
+        lock = threading.RLock()
+        return threading.Condition(lock), lock
+
+
+class RtsyncBehaviour(SameBehaviour, RtsyncTestCase):
+    """SameBehaviour on rtsync's classes."""
+
+    def make_lock(self):
+        return rtsync.Lock(self.name("l%d" % len(self.names)))
+
+    def make_rlock(self):
+        return rtsync.RLock(self.name("r%d" % len(self.names)))
+
+    def make_semaphore(self, value):
+        return rtsync.Semaphore(self.name("s%d" % len(self.names)), value)
+
+    def make_bounded(self, value):
+        return rtsync.BoundedSemaphore(self.name("b%d" % len(self.names)),
+                                       value)
+
+    def make_condition(self):
+        lock = rtsync.RLock(self.name("cr"))
+        return rtsync.Condition(self.name("c"), lock), lock
+
+
+def _fork_child_view(lname, mname, out):
+    lock = rtsync.Lock(lname, create=False)
+    mutex = rtsync.Mutex(mname, create=False)
+    lock._at_fork_reinit()
+    mutex._at_fork_reinit()
+    out.put((lock.locked(), lock.acquire(False), mutex._is_owned(),
+             mutex.acquire(False), mutex.locked()))
+
+
+class RtsyncOnly(RtsyncTestCase):
+    """The expected differences (EXPECTED_DIFFERENCES), as rtsync has them."""
+
+    def test_condition_over_plain_lock(self):
+        self.assertIn("condition over a plain Lock", EXPECTED_DIFFERENCES)
+        threading.Condition(threading.Lock())
+        with self.assertRaises(TypeError):
+            rtsync.Condition(self.name("c"),
+                             rtsync.Lock(self.name("l")))  # type: ignore[arg-type]
+
+    def test_recursion_count_on_any_python(self):
+        lock = rtsync.RLock(self.name("r"))
+        self.assertEqual(lock._recursion_count(), 0)
+        with lock, lock:
+            self.assertEqual(lock._recursion_count(), 2)
+            self.assertEqual(in_thread(lock._recursion_count), ("ret", 0))
+
+    def test_owner_in_repr_is_native_id(self):
+        self.assertIn("owner in repr", EXPECTED_DIFFERENCES)
+        lock = rtsync.RLock(self.name("r"))
+        with lock:
+            self.assertIn("owner=%d " % threading.get_native_id(), repr(lock))
+            self.assertIn(repr(lock.name), repr(lock))
+
+    def test_semaphore_maximum(self):
+        self.assertIn("Semaphore maximum", EXPECTED_DIFFERENCES)
+        sem = rtsync.Semaphore(self.name("s"), 1, max=2)
+        sem.release()
+        with self.assertRaises(OSError) as ctx:
+            sem.release()
+        self.assertEqual(ctx.exception.errno, errno.EOVERFLOW)
+        self.assertEqual(sem.value, 2)
+
+    def test_bounded_zero(self):
+        self.assertIn("BoundedSemaphore(0)", EXPECTED_DIFFERENCES)
+        threading.BoundedSemaphore(0)
+        with self.assertRaises(OSError) as ctx:
+            rtsync.BoundedSemaphore(self.name("b"), 0)
+        self.assertEqual(ctx.exception.errno, errno.EINVAL)
+
+    def test_fork_child_sees_shared_state(self):
+        """A fork child sees the objects as every process does, and its
+        _at_fork_reinit() resets nothing."""
+        self.assertIn("_at_fork_reinit", EXPECTED_DIFFERENCES)
+        lock = rtsync.Lock(self.name("l"))
+        mutex = rtsync.Mutex(self.name("m"))
+        lock.acquire()
+        mutex.acquire()
+        out = MP.SimpleQueue()
+        p = child(_fork_child_view, lock.name, mutex.name, out)
+        join_ok(self, p, "fork child")
+        # Lock taken here: still taken there. Mutex held by this thread:
+        # not the child's, and not free for it.
+        self.assertEqual(out.get(), (True, False, False, False, True))
+        self.assertTrue(lock.locked())
+        self.assertTrue(mutex._is_owned())
+        lock.release()
+        mutex.release()
+
+    def test_fork_child_inherits_handles(self):
+        sem = rtsync.Semaphore(self.name("s"), 0)
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                sem._at_fork_reinit()
+                sem.release(2)
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        self.assertEqual(sem.value, 2)
+
+    def test_condition_wait_over_rlock_held_twice(self):
+        """rtsync.Condition, like threading's, releases every level."""
+        lock = rtsync.RLock(self.name("r"))
+        cond = rtsync.Condition(self.name("c"), lock)
+        box = {"go": False}
+
+        def notifier():
+            with cond:
+                box["go"] = True
+                cond.notify()
+
+        with lock, lock:
+            t = threading.Thread(target=notifier)
+            t.start()
+            self.assertTrue(cond.wait_for(lambda: box["go"], SLACK))
+            self.assertEqual(lock._recursion_count(), 2)
+        t.join(SLACK)
+        self.assertFalse(t.is_alive())
+        self.assertEqual(lock._recursion_count(), 0)
+
+    def test_timeout_max_on_condition_wait(self):
+        m = rtsync.Mutex(self.name("m"))
+        c = rtsync.Condition(self.name("c"), m)
+        with m:
+            with self.assertRaises(OverflowError):
+                c.wait(threading.TIMEOUT_MAX + 1)
+            self.assertTrue(m._is_owned())
+
+
+# ---------------------------------------------------------------------------
+# asyncio
+
+def _post_slowly(name, units, gap):
+    sem = rtsync.Semaphore(name, 0, create=False)
+    for _ in range(units):
+        time.sleep(gap)
+        sem.release()
+
+
+class AsyncioWaits(RtsyncTestCase):
+
+    def test_acquire_async_basics(self):
+        import asyncio
+        sem = rtsync.Semaphore(self.name("s"), 1)
+
+        async def body():
+            self.assertTrue(await sem.acquire_async())
+            self.assertFalse(await sem.acquire_async(timeout=0))
+            t0 = time.monotonic()
+            self.assertFalse(await sem.acquire_async(timeout=0.05))
+            self.assertGreaterEqual(time.monotonic() - t0, 0.05)
+            with self.assertRaises(OverflowError):
+                await sem.acquire_async(timeout=threading.TIMEOUT_MAX + 1)
+            # A post from another thread ends the wait.
+            loop = asyncio.get_running_loop()
+            loop.call_later(0.05, lambda: threading.Thread(
+                target=sem.release).start())
+            self.assertTrue(await sem.acquire_async(timeout=SLACK))
+            # Cancelled while waiting: no unit taken.
+            task = asyncio.ensure_future(sem.acquire_async())
+            await asyncio.sleep(0.02)
+            task.cancel()
+            with self.assertRaises(asyncio.CancelledError):
+                await task
+            sem.release()
+            self.assertEqual(sem.value, 1)
+            # Cancelled as the unit arrives (posted, the loop not yet
+            # back in its poll): the unit stays.
+            self.assertTrue(sem.acquire(False))
+            task = asyncio.ensure_future(sem.acquire_async())
+            await asyncio.sleep(0.02)
+            sem.release()
+            task.cancel()
+            with self.assertRaises(asyncio.CancelledError):
+                await task
+            self.assertEqual(sem.value, 1)
+            # Two waits at once on one object, each served.
+            self.assertTrue(sem.acquire(False))
+            first = asyncio.ensure_future(sem.acquire_async(timeout=SLACK))
+            second = asyncio.ensure_future(sem.acquire_async(timeout=SLACK))
+            await asyncio.sleep(0.02)
+            sem.release(2)
+            self.assertEqual(await asyncio.gather(first, second), [True, True])
+            self.assertEqual(sem.value, 0)
+
+        asyncio.run(asyncio.wait_for(body(), SLACK * 3))
+
+    def test_two_processes_units_conserved(self):
+        """One process posts UNITS units; this one awaits them with short
+        timeouts and cancels half of its waits: every unit is taken exactly
+        once (taken here + left over = posted)."""
+        import asyncio
+        units = 60
+        sem = rtsync.Semaphore(self.name("s"), 0)
+        p = child(_post_slowly, sem.name, units, 0.002)
+        counts = {"taken": 0, "timeouts": 0, "cancelled": 0}
+
+        async def body():
+            deadline = time.monotonic() + SLACK * 3
+            while p.is_alive() and time.monotonic() < deadline:
+                timed = asyncio.ensure_future(sem.acquire_async(timeout=0.003))
+                doomed = asyncio.ensure_future(sem.acquire_async())
+                await asyncio.sleep(0.001)
+                doomed.cancel()
+                for task in (timed, doomed):
+                    try:
+                        if await task:
+                            counts["taken"] += 1
+                        else:
+                            counts["timeouts"] += 1
+                    except asyncio.CancelledError:
+                        counts["cancelled"] += 1
+
+        asyncio.run(body())
+        join_ok(self, p, "poster")
+        left = 0
+        while sem.acquire(False):
+            left += 1
+        self.assertEqual(counts["taken"] + left, units, counts)
+        self.assertGreater(counts["cancelled"], 0, counts)
+        self.assertGreater(counts["taken"], 0, counts)
+
+
+# ---------------------------------------------------------------------------
 class MutexSemantics(RtsyncTestCase):
 
     def test_reacquire_by_owner_is_deadlock_error(self):
@@ -188,8 +699,9 @@ class MutexSemantics(RtsyncTestCase):
         self.assertTrue(m.acquire())
         with self.assertRaises(RuntimeError) as ctx:
             m.acquire()
-        self.assertIsInstance(ctx.exception, rtsync.DeadlockError)
-        self.assertEqual(ctx.exception.errno, errno.EDEADLK)
+        exc = ctx.exception
+        assert isinstance(exc, rtsync.DeadlockError)
+        self.assertEqual(exc.errno, errno.EDEADLK)
         with self.assertRaises(rtsync.DeadlockError):
             m.acquire(False)
         self.assertEqual(m.owner, threading.get_native_id())
@@ -369,7 +881,7 @@ class CrossProcess(RtsyncTestCase):
         self.assertEqual(m.waiters, 1, "child waits on the mutex")
         m.release()
         join_ok(self, p, "waiter")
-        self.assertEqual(result.value, 1)
+        self.assertEqual(result.value, 1)  # type: ignore[attr-defined]
 
     def test_semaphore_posted_by_another_process(self):
         n = self.name("s")
@@ -475,11 +987,11 @@ class Conditions(RtsyncTestCase):
     def test_needs_the_lock(self):
         m = rtsync.Mutex(self.name("m"))
         c = rtsync.Condition(self.name("c"), m)
-        for method in (c.wait, c.notify, c.notify_all):
+        for method in ("wait", "notify", "notify_all"):
             with self.assertRaises(RuntimeError):
-                method()
+                getattr(c, method)()
         with self.assertRaises(TypeError):
-            rtsync.Condition(self.name("c2"), threading.Lock())
+            rtsync.Condition(self.name("c2"), threading.Lock())  # type: ignore[arg-type]
 
     def test_producer_consumer_across_processes(self):
         mn, cn = self.name("m"), self.name("c")
@@ -638,7 +1150,8 @@ class TapResult(unittest.TestResult):
 
     def _fail(self, test, err):
         self._line(test, False)
-        for line in self._exc_info_to_string(err, test).splitlines():
+        text = self._exc_info_to_string(err, test)  # type: ignore[attr-defined]
+        for line in text.splitlines():
             print("# " + line, flush=True)
 
     def addFailure(self, test, err):
