@@ -110,6 +110,7 @@ expected_files() {
 	usr/bin/rtsyncctl
 	usr/include/linux/rtsync.h
 	usr/include/rtsync.h
+	usr/include/rtsync.hpp
 	usr/lib/librtsync.a
 	usr/lib/librtsync.so
 	usr/lib/librtsync.so.1
@@ -201,8 +202,23 @@ if command -v c++ >/dev/null; then
 	# shellcheck disable=SC2086
 	check "the installed headers compile as C++" \
 		c++ -Wall -Wextra -Werror -fsyntax-only $cflags "$STAGE/program.cc"
+	cat >"$STAGE/program-hpp.cc" <<-'EOF'
+	#include <mutex>
+	#include <rtsync.hpp>
+	int main()
+	{
+		rtsync::nothrow::mutex m("pkg-config-test", rtsync::open_mode::open_existing);
+		std::scoped_lock<rtsync::nothrow::mutex> guard(m);
+		return m.error().value() == 0;
+	}
+	EOF
+	# shellcheck disable=SC2086
+	check "a C++17 program using the installed rtsync.hpp builds with pkg-config" \
+		c++ -std=c++17 -Wall -Wextra -Werror $cflags -o "$STAGE/program-hpp" \
+		"$STAGE/program-hpp.cc" $libs
 else
 	skip "no C++ compiler" "the installed headers compile as C++"
+	skip "no C++ compiler" "a C++17 program using the installed rtsync.hpp builds with pkg-config"
 fi
 unset PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR
 

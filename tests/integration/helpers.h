@@ -628,4 +628,50 @@ static inline void rt_throttling_restore(void)
 	saved_rt_runtime[0] = '\0';
 }
 
+/* ---- the module's reference count ---- */
+
+#define MODULE_REFCNT	"/sys/module/rtsync/refcnt"
+
+/* The module's reference count: one per live object and per open file. */
+static inline int module_refcnt(void)
+{
+	unsigned long n;
+
+	return read_number(MODULE_REFCNT, &n) ? -1 : (int)n;
+}
+
+/*
+ * The module's reference count once objects dropped earlier are freed (a
+ * work item frees them): the value that two reads 50 ms apart agree on.
+ */
+static inline int module_refcnt_settled(void)
+{
+	int n = module_refcnt(), i;
+
+	for (i = 0; i < 100; i++) {
+		int again;
+
+		sleep_ms(50);
+		again = module_refcnt();
+		if (again == n)
+			break;
+		n = again;
+	}
+	return n;
+}
+
+/* The module's reference count comes back to @before (objects freed). */
+static inline void expect_refcnt(int before, const char *label)
+{
+	int64_t deadline = now_ns(CLOCK_MONOTONIC) + 5000000000LL;
+	int now;
+
+	/* The free runs from a work item: give it a moment. */
+	while ((now = module_refcnt()) != before &&
+	       now_ns(CLOCK_MONOTONIC) < deadline)
+		sleep_ms(10);
+	ok(now == before, "%s: every object is freed (module refcount %d, was %d)",
+	   label, now, before);
+}
+
 #endif /* RTSYNC_TEST_HELPERS_H */

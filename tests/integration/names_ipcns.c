@@ -19,8 +19,10 @@
  * root and then used by uid 1007 (no capability), each make PER_USER
  * named objects with no fd open and end. With max_objects_per_user at
  * PER_USER, a round can make its objects only once every earlier
- * namespace's objects have been freed and uncharged. Needs CONFIG_IPC_NS
- * and CAP_SYS_ADMIN; skipped (and counted) without.
+ * namespace's objects have been freed and uncharged; at the end the
+ * module's reference count (one per object and open file) is back where
+ * it started. Needs CONFIG_IPC_NS and CAP_SYS_ADMIN; skipped (and
+ * counted) without.
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -299,10 +301,15 @@ out:
 
 int main(void)
 {
+	int refcnt = module_refcnt_settled();
+
 	test_isolation();
-	if (have_ipcns)
+	if (have_ipcns) {
 		test_churn();
-	else
+		/* the last namespace's names go with the next periodic sweep */
+		expect_refcnt(refcnt, "after every namespace ended");
+	} else {
 		skip("no IPC namespace", "namespace churn");
+	}
 	return tap_done();
 }

@@ -15,12 +15,13 @@ APT_GET=(apt-get -y -q -o DPkg::Lock::Timeout=600)
 # packaging checks (tests/install/check-install.sh): pkg-config, g++ (the
 # headers as C++), objdump (binutils), modinfo (kmod), groff and mandoc
 # (man page lint), man-db, dkms. The Python binding's pass (lib/pyguest.sh):
-# Debian's python3 with its headers, setuptools, venv and pip, and rsync.
-# The wait path's model (tests/model): spin.
+# Debian's python3 with its headers, setuptools, venv and pip, and rsync;
+# its host checks: python3-wheel (pip wheel) and mypy. The wait path's
+# model (tests/model): spin. The C++ header's checks (tests/cxx): clang.
 HOST_PACKAGES=(make gcc libc6-dev qemu-system-x86 busybox-static cpio sparse
 	pkg-config g++ binutils kmod groff-base mandoc man-db dkms
-	python3-dev python3-setuptools python3-venv python3-pip python3-wheel mypy rsync spin
-	gcc-multilib)
+	python3-dev python3-setuptools python3-venv python3-pip python3-wheel
+	mypy rsync spin clang gcc-multilib)
 
 apt_updated=0
 

@@ -12,7 +12,9 @@
 #    model: <description>";
 #  - the Python binding's checks that need no device (mypy on the package
 #    and its tests, pip wheel; userspace/python/tests/check-host.sh):
-#    "host/python: <description>".
+#    "host/python: <description>";
+#  - the C++ header under g++ and clang++, C++17 and C++20, with and
+#    without exceptions (tests/cxx/check.sh): "host/cxx: <description>".
 
 HOST_TEST_TIMEOUT=300	# s; the unit tests take well under a second
 # s; about 10 s warm: make install builds rtsync.ko, then dkms builds it again
@@ -56,6 +58,8 @@ host_tests() {
 		say "checking the Python binding's types and wheel (userspace/python/tests/check-host.sh) ..." >&2
 		host_step python "$PYTHON_HOST_TEST_TIMEOUT" \
 			"$TOP/userspace/python/tests/check-host.sh"
+		say "compiling the C++ header's checks with g++ and clang++ (tests/cxx/check.sh) ..." >&2
+		host_step cxx "$HOST_TEST_TIMEOUT" "$TOP/tests/cxx/check.sh"
 	} >"$dir/results.log"
 	if ! record_verdict < <(awk -v label=host -f "$VM_LIB/tap-verdict.awk" "$dir/results.log"); then
 		echo "    log: $dir/results.log"
