@@ -25,7 +25,7 @@ export PREFIX DESTDIR
 
 TOP := $(CURDIR)
 
-.PHONY: all module lib tools tests demos check check-quick check-matrix \
+.PHONY: all module lib tools tests demos check check-quick check-matrix deb \
 	check-python stress demo bench bench-profile \
 	deps install uninstall dkms clean
 
@@ -75,6 +75,10 @@ bench:
 
 bench-profile:
 	@tests/vm/profile.sh
+
+# Debian packages (debhelper, dh-dkms, dh-python) into dist/.
+deb:
+	@userspace/debian/build-deb.sh
 
 # The kernel release rtsync.ko is built for, naming its directory under
 # /lib/modules: KDIR's UTS_RELEASE (Debian's header packages carry a
