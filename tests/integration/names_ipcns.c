@@ -301,7 +301,12 @@ out:
 
 int main(void)
 {
-	int refcnt = module_refcnt_settled();
+	uint32_t version;
+	int refcnt;
+
+	/* librtsync's own /dev/rtsync fd counts too: open it first. */
+	rtsync_version(&version);
+	refcnt = module_refcnt_settled();
 
 	test_isolation();
 	if (have_ipcns) {
