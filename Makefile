@@ -25,7 +25,7 @@ export PREFIX DESTDIR
 
 TOP := $(CURDIR)
 
-.PHONY: all module lib tools tests demos check check-quick check-matrix deb \
+.PHONY: all module lib tools tests demos check check-quick check-matrix deb check-deb \
 	check-python stress demo bench bench-profile \
 	deps install uninstall dkms clean
 
@@ -79,6 +79,10 @@ bench-profile:
 # Debian packages (debhelper, dh-dkms, dh-python) into dist/.
 deb:
 	@userspace/debian/build-deb.sh
+
+# The packages installed in a Debian 12 chroot, their module booted.
+check-deb:
+	@tests/vm/deb-check.sh
 
 # The kernel release rtsync.ko is built for, naming its directory under
 # /lib/modules: KDIR's UTS_RELEASE (Debian's header packages carry a

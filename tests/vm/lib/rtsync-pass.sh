@@ -74,10 +74,12 @@ build_rtsync_module() {
 #                     rtsync object is left) and scan again, for leaks of
 #                     the unload itself
 #   --show            show the guest's output as it comes, for a human
+#   --ko FILE         load this rtsync.ko (built elsewhere, e.g. by DKMS)
+#                     instead of building one
 rtsync_pass() {
 	local label="" append=() limit=$PASS_TIMEOUT list=$INTEGRATION_BIN/tests.list
 	local files=() before=() after=() watch=steps kunit=0 leak_check=0 dir name
-	local test_limit
+	local test_limit ko=""
 
 	while [ $# -gt 1 ]; do
 		case $1 in
@@ -92,6 +94,7 @@ rtsync_pass() {
 		--kunit) kunit=1; shift ;;
 		--leak-check) leak_check=1; shift ;;
 		--show) watch=text; shift ;;
+		--ko) ko=$2; shift 2 ;;
 		*) die "rtsync_pass: unknown option $1" ;;
 		esac
 	done
@@ -101,14 +104,17 @@ rtsync_pass() {
 	fi
 	label=${label:-$KNAME}
 	test_limit=$((TEST_TIMEOUT * KTIME_FACTOR))
-	build_rtsync_module || return 0
+	if [ -z "$ko" ]; then
+		build_rtsync_module || return 0
+		ko=$(kmod_dir rtsync)/rtsync.ko
+	fi
 	# Without its KUnit module (the failure is recorded) the pass still
 	# runs the programs.
 	[ "$kunit" -eq 0 ] || build_kunit_module || kunit=0
 
 	dir=$RUN_DIR/$label
 	initramfs_begin "$dir/root"
-	initramfs_add "$dir/root" "$(kmod_dir rtsync)/rtsync.ko" /rtsync/rtsync.ko
+	initramfs_add "$dir/root" "$ko" /rtsync/rtsync.ko
 	rm -f "$dir/kunit-suites"
 	if [ "$kunit" -eq 1 ]; then
 		initramfs_add "$dir/root" "$(kmod_dir "$KUNIT_MODULE")/$KUNIT_MODULE.ko" \
