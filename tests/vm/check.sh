@@ -9,7 +9,9 @@
 # PREEMPT_RT kernel (fetched into the cache the first time) with the same
 # tests, builds the debug kernel (lockdep, KASAN, kmemleak, KUnit; cached)
 # and boots it with the KUnit suite, the integration tests and a leak
-# check, and checks that the harness itself catches failures. Prints one
+# check, builds the Debian packages and installs them in a Debian 12
+# chroot, booting the module DKMS built there (lib/debpkg.sh), and checks
+# that the harness itself catches failures. Prints one
 # line per test and ends with "N passed, N failed"; exits non-zero when
 # anything failed.
 # Between the stock and the PREEMPT_RT passes (not with --quick), one more
@@ -26,6 +28,8 @@ set -euo pipefail
 . "$VM_LIB/matrix.sh"
 # shellcheck source=lib/pyguest.sh
 . "$VM_LIB/pyguest.sh"
+# shellcheck source=lib/debpkg.sh
+. "$VM_LIB/debpkg.sh"
 
 quick=0
 case ${1:-} in
@@ -100,6 +104,7 @@ else
 		fi
 		rt_kernel_pass "${programs[@]}"
 		rtsync_pass "${with_m32[@]}" --kunit --leak-check debug
+		deb_pass
 		selftest_run stock
 		# One slow boot: a WARN (and a leak) on the debug kernel must fail it.
 		selftest_run debug warn
