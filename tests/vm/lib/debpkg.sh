@@ -12,7 +12,7 @@
 # then the stock kernel boots in the VM with the module DKMS built, and a
 # smoke test runs through the installed rtsyncctl and librtsync.so.1 (the
 # chroot's files, with their shared libraries), the C program and the
-# installed python3-rtsync; last, `apt-get purge` of the five leaves no
+# installed python3-rtsync; last, `apt-get remove` of the five leaves no
 # file behind (the chroot's file list compared with the one before the
 # install). Tests are named "deb/<description>". A first run downloads
 # about 150 MB and takes about 3 minutes, a warm one about 75 s. Sourced
@@ -179,12 +179,16 @@ deb_tests() {
 		deb_chroot sh -c 'cd /work && c++ -std=c++17 -Wall -Werror -o progxx prog.cc $(pkg-config --cflags --libs rtsync)' || return 0
 	guest_smoke "$ver" || return 0
 	say "purging the five packages ..."
-	deb_step "apt-get purge of the five packages" \
-		deb_chroot apt-get purge -y -q "${PACKAGES[@]}" || return 0
+	# remove, as a user does: it keeps only conffiles, and these packages
+	# have none, so nothing of them may stay.
+	deb_step "apt-get remove of the five packages" \
+		deb_chroot apt-get remove -y -q "${PACKAGES[@]}" || return 0
 	rm -rf "$ROOT/debs" "$ROOT/work"
 	file_list >"$RUN_DIR/files-after"
 	deb_step "nothing of them is left (the chroot's files as before the install)" \
 		diff "$RUN_DIR/files-before" "$RUN_DIR/files-after" || return 0
+	deb_step "dpkg --purge then clears dpkg's record of them" \
+		deb_chroot dpkg --purge "${PACKAGES[@]}" || return 0
 }
 
 # guest_smoke VERSION: boot the stock kernel with the module DKMS built and
