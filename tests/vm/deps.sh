@@ -18,10 +18,14 @@ APT_GET=(apt-get -y -q -o DPkg::Lock::Timeout=600)
 # Debian's python3 with its headers, setuptools, venv and pip, and rsync;
 # its host checks: python3-wheel (pip wheel) and mypy. The wait path's
 # model (tests/model): spin. The C++ header's checks (tests/cxx): clang.
+# The Debian packages (make deb, lib/debpkg.sh): debhelper, dh-dkms,
+# dh-python, python3-all-dev, fakeroot, lintian, and debootstrap for the
+# chroot they are installed in.
 HOST_PACKAGES=(make gcc libc6-dev qemu-system-x86 busybox-static cpio sparse
 	pkg-config g++ binutils kmod groff-base mandoc man-db dkms
 	python3-dev python3-setuptools python3-venv python3-pip python3-wheel
-	mypy rsync spin clang gcc-multilib)
+	mypy rsync spin clang gcc-multilib
+	debhelper dh-dkms dh-python python3-all-dev fakeroot lintian debootstrap)
 
 apt_updated=0
 
