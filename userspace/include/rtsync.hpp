@@ -204,6 +204,21 @@ int resume_after_signals(Call call)
 	return err;
 }
 
+/*
+ * A timed librtsync call, @call(fd, clock, deadline), with @abs as its
+ * deadline, resumed after signals with that same deadline.
+ */
+template <class Clock, class Duration>
+int timed_call(int (*call)(int, clockid_t, const timespec *), int fd,
+	       const std::chrono::time_point<Clock, Duration> &abs)
+{
+	clockid_t clock;
+	timespec ts;
+
+	to_deadline(abs, clock, ts);
+	return resume_after_signals([&] { return call(fd, clock, &ts); });
+}
+
 } /* namespace detail */
 
 template <class Errors>
@@ -255,15 +270,9 @@ public:
 	template <class Clock, class Duration>
 	bool try_lock_until(const std::chrono::time_point<Clock, Duration> &abs)
 	{
-		const int fd = this->fd_;
-		clockid_t clock;
-		timespec ts;
-		int err;
+		const int err = detail::timed_call(rtsync_mutex_timedlock,
+						   this->fd_, abs);
 
-		detail::to_deadline(abs, clock, ts);
-		err = detail::resume_after_signals([&] {
-			return rtsync_mutex_timedlock(fd, clock, &ts);
-		});
 		return err != ETIMEDOUT && acquired(err, "rtsync_mutex_timedlock");
 	}
 
@@ -381,15 +390,9 @@ public:
 	template <class Clock, class Duration>
 	bool try_acquire_until(const std::chrono::time_point<Clock, Duration> &abs)
 	{
-		const int fd = this->fd_;
-		clockid_t clock;
-		timespec ts;
-		int err;
+		const int err = detail::timed_call(rtsync_sem_timedwait,
+						   this->fd_, abs);
 
-		detail::to_deadline(abs, clock, ts);
-		err = detail::resume_after_signals([&] {
-			return rtsync_sem_timedwait(fd, clock, &ts);
-		});
 		return err != ETIMEDOUT &&
 		       (!err || this->fail(err, "rtsync_sem_timedwait"));
 	}
