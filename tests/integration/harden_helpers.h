@@ -251,6 +251,28 @@ static inline int param_write(const char *param, unsigned long value)
 	return err;
 }
 
+/*
+ * create_mutex_settled - create mutex @name (O_CREAT | O_EXCL, no fd kept:
+ * the name keeps it), retrying ENOSPC for up to @limit_ms: an object's
+ * slot under the limits is given back by a work item a moment after its
+ * last reference went. Returns 0 or the last errno.
+ */
+static inline int create_mutex_settled(const char *name, int limit_ms)
+{
+	int fd, ms;
+
+	for (ms = 0;; ms += 5) {
+		fd = rtsync_mutex_open(name, O_CREAT | O_EXCL, 0600, 0);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (errno != ENOSPC || ms >= limit_ms)
+			return errno;
+		sleep_ms(5);
+	}
+}
+
 /* ---- /proc/rtsync ---- */
 
 /* One line of /proc/rtsync (module/procfs.c documents the columns). */

@@ -134,22 +134,10 @@ static void flood_as(const struct identity *id, struct batch *b,
 	is_exit(run_as(id, flood_child, b), 0, strf("%s: the flood ran", what));
 }
 
-/*
- * create_settled - create @name, retrying ENOSPC for up to SETTLE_MS: the
- * slot of an object is given back by a work item a moment after its last
- * reference went. Returns 0 or the last errno.
- */
+/* create_settled - create mutex @name, retrying ENOSPC for up to SETTLE_MS */
 static int create_settled(const char *name)
 {
-	int err, ms;
-
-	for (ms = 0; ms < SETTLE_MS; ms += 5) {
-		err = create_one(name, RTSYNC_TYPE_MUTEX);
-		if (err != ENOSPC)
-			return err;
-		sleep_ms(5);
-	}
-	return create_one(name, RTSYNC_TYPE_MUTEX);
+	return create_mutex_settled(name, SETTLE_MS);
 }
 
 /* settle - let the work items that free unlinked objects run */

@@ -216,24 +216,6 @@ struct churn {
 	int stale;		/* earlier rounds' names it could open */
 };
 
-/* Create @name, retrying ENOSPC while earlier rounds' objects are freed. */
-static int create_settled(const char *name)
-{
-	int fd, waited = 0;
-
-	for (;;) {
-		fd = rtsync_mutex_open(name, O_CREAT | O_EXCL, 0600, 0);
-		if (fd >= 0) {
-			close(fd);
-			return 0;
-		}
-		if (errno != ENOSPC || waited >= SETTLE_LIMIT_MS)
-			return errno;
-		sleep_ms(20);
-		waited += 20;
-	}
-}
-
 static void churn_name(char *buf, size_t size, int round, int i)
 {
 	snprintf(buf, size, "t-churn-%d-%d-%d", (int)getppid(), round, i);
@@ -259,7 +241,7 @@ static int churn_child(void *arg)
 	}
 	for (i = 0; i < PER_USER; i++) {
 		churn_name(name, sizeof(name), c->round, i);
-		c->err = create_settled(name);
+		c->err = create_mutex_settled(name, SETTLE_LIMIT_MS);
 		if (c->err)
 			break;
 		c->made++;
