@@ -61,6 +61,7 @@
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
 #include "rtsync.h"
+#include "trace.h"
 
 /*
  * The longest chain of waiters (edges: a thread sleeping on a mutex that
@@ -485,6 +486,10 @@ int rtsync_wait_begin(struct rtsync_thread *self, struct rtsync_mutex *m,
 		    rtsync_path_repeats(&w))
 			check = RTSYNC_PATH_CHANGED;
 		if (check == RTSYNC_PATH_HOLDS) {
+			trace_rtsync_mutex_deadlock(&m->obj, w.len,
+						    end == RTSYNC_WALK_LONG ?
+						    RTSYNC_DEADLOCK_CHAIN :
+						    RTSYNC_DEADLOCK_CYCLE);
 			ret = -EDEADLK;
 			break;
 		}

@@ -26,6 +26,7 @@
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
 #include "rtsync.h"
+#include "trace.h"
 
 static_assert(RTSYNC_INFO_HEAD_OK(struct rtsync_cond_info));
 
@@ -69,8 +70,10 @@ int rtsync_cond_wait(struct rtsync_cond *c, struct rtsync_mutex *m,
 		     const struct rtsync_deadline *deadline)
 {
 	struct rtsync_timeout *timeout = NULL;
+	struct rtsync_contention *stats;
 	struct rtsync_waiter w;
 	bool timed_out = false;
+	u64 start;
 	int ret;
 
 	ret = rtsync_mutex_check_wait(m);
@@ -81,6 +84,8 @@ int rtsync_cond_wait(struct rtsync_cond *c, struct rtsync_mutex *m,
 		if (IS_ERR(timeout))
 			return PTR_ERR(timeout);
 	}
+	stats = rtsync_contention_get(&c->obj);
+	start = ktime_get_ns();
 
 	spin_lock(&c->sleepers.lock);
 	if (c->mutex && c->mutex != m) {
@@ -90,6 +95,7 @@ int rtsync_cond_wait(struct rtsync_cond *c, struct rtsync_mutex *m,
 		return -EINVAL;
 	}
 	c->mutex = m;
+	trace_rtsync_cond_wait(&c->obj, c->sleepers.count);
 	rtsync_waitq_add(&c->sleepers, &w);
 	spin_unlock(&c->sleepers.lock);
 
@@ -102,6 +108,9 @@ int rtsync_cond_wait(struct rtsync_cond *c, struct rtsync_mutex *m,
 	spin_unlock(&c->sleepers.lock);
 	if (timeout)
 		timed_out = rtsync_timeout_stop(timeout);
+	ret = w.woken ? 0 : timed_out ? -ETIMEDOUT : -EINTR;
+	rtsync_contention_wait_done(stats, start, ret, w.woken);
+	trace_rtsync_cond_woken(&c->obj, ktime_get_ns() - start, ret);
 
 	ret = rtsync_mutex_relock(m);
 	if (ret)
@@ -125,14 +134,42 @@ u32 rtsync_cond_wake(struct rtsync_cond *c, u32 max)
 	u32 woken = 0;
 
 	spin_lock(&c->sleepers.lock);
+	c->signals++;
 	while (woken < max && rtsync_waitq_wake_one(&c->sleepers, &wake))
 		woken++;
 	rtsync_cond_unbind_if_idle(c);
 	spin_unlock(&c->sleepers.lock);
 	rtsync_wake_run(&wake);
+	trace_rtsync_cond_signal(&c->obj, max, woken);
 	return woken;
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_cond_wake);
+
+/*
+ * The counters the condition keeps itself (stats.c). Every wait sleeps,
+ * so the waits woken are its contended ones.
+ */
+static void rtsync_cond_stats(struct rtsync_object *obj,
+			      struct rtsync_stats *out)
+{
+	struct rtsync_cond *c = rtsync_to_cond(obj);
+
+	out->acquisitions = out->contended;
+	spin_lock(&c->sleepers.lock);
+	out->posts = c->signals;
+	out->max_sleepers = c->sleepers.max_count;
+	spin_unlock(&c->sleepers.lock);
+}
+
+static void rtsync_cond_stats_reset(struct rtsync_object *obj)
+{
+	struct rtsync_cond *c = rtsync_to_cond(obj);
+
+	spin_lock(&c->sleepers.lock);
+	c->signals = 0;
+	c->sleepers.max_count = c->sleepers.count;
+	spin_unlock(&c->sleepers.lock);
+}
 
 static void rtsync_cond_get_info(struct rtsync_cond *c,
 				 struct rtsync_cond_info *info)
@@ -243,5 +280,7 @@ const struct rtsync_type rtsync_cond_type = {
 	.check_create	= rtsync_cond_check_create,
 	.init		= rtsync_cond_init,
 	.show		= rtsync_cond_show,
+	.stats		= rtsync_cond_stats,
+	.stats_reset	= rtsync_cond_stats_reset,
 };
 EXPORT_SYMBOL_IF_KUNIT(rtsync_cond_type);

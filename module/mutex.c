@@ -42,6 +42,7 @@
 #include <linux/uaccess.h>
 #include "compat.h"
 #include "rtsync.h"
+#include "trace.h"
 
 static_assert(RTSYNC_INFO_HEAD_OK(struct rtsync_mutex_info));
 
@@ -76,7 +77,12 @@ static bool rtsync_mutex_is_owner(struct rtsync_mutex *m)
  */
 static __always_inline void rtsync_mutex_release(struct rtsync_mutex *m)
 {
+	u64 held = 0;
+
 	rtsync_assert_owner(m);
+	if (static_branch_unlikely(&rtsync_hold_time_key))
+		held = rtsync_hold_end(m);
+	trace_rtsync_mutex_released(&m->obj, held);
 	hlist_del_init(&m->held_node);
 	m->recursion = 0;
 	mutex_acquire(&m->rtm.dep_map, 0, 1, _THIS_IP_);
@@ -84,12 +90,28 @@ static __always_inline void rtsync_mutex_release(struct rtsync_mutex *m)
 }
 
 /*
- * current has just taken m->rtm and is recorded as owner: finish the
- * acquisition and apply the robust state.
+ * Count an acquisition that stands (@ret 0 or -EOWNERDEAD), after a sleep
+ * of @wait_ns (0: none). The owner alone writes @acquisitions: no atomic.
+ */
+static __always_inline int rtsync_mutex_count(struct rtsync_mutex *m,
+					      u64 wait_ns, int ret)
+{
+	WRITE_ONCE(m->acquisitions, m->acquisitions + 1);
+	if (static_branch_unlikely(&rtsync_hold_time_key))
+		rtsync_hold_begin(m);
+	trace_rtsync_mutex_acquired(&m->obj, wait_ns, ret);
+	return ret;
+}
+
+/*
+ * current has just taken m->rtm, after sleeping @wait_ns (0: it was free),
+ * and is recorded as owner: finish the acquisition and apply the robust
+ * state.
  * Return: 0, -EOWNERDEAD (acquired), -ENOTRECOVERABLE (released again).
  */
 static __always_inline int rtsync_mutex_acquired(struct rtsync_thread *self,
-						 struct rtsync_mutex *m)
+						 struct rtsync_mutex *m,
+						 u64 wait_ns)
 {
 	rtsync_assert_owner(m);
 	rtsync_assert_self(self);
@@ -99,7 +121,7 @@ static __always_inline int rtsync_mutex_acquired(struct rtsync_thread *self,
 	m->recursion = 1;
 
 	if (likely(m->state == RTSYNC_MUTEX_NORMAL))
-		return 0;
+		return rtsync_mutex_count(m, wait_ns, 0);
 	switch (m->state) {
 	case RTSYNC_MUTEX_NOTRECOVERABLE:
 		/* Let the next sleeper see it too. */
@@ -107,9 +129,9 @@ static __always_inline int rtsync_mutex_acquired(struct rtsync_thread *self,
 		return -ENOTRECOVERABLE;
 	case RTSYNC_MUTEX_OWNER_DIED:
 		WRITE_ONCE(m->state, RTSYNC_MUTEX_INCONSISTENT);
-		return -EOWNERDEAD;
+		return rtsync_mutex_count(m, wait_ns, -EOWNERDEAD);
 	default:
-		return 0;
+		return rtsync_mutex_count(m, wait_ns, 0);
 	}
 }
 
@@ -122,8 +144,12 @@ static __always_inline int rtsync_mutex_acquired(struct rtsync_thread *self,
 static int rtsync_mutex_busy(struct rtsync_mutex *m)
 {
 	if (rtsync_mutex_is_owner(m)) {
-		if (!m->recursive)
+		if (!m->recursive) {
+			rtsync_contention_deadlock(&m->obj);
+			trace_rtsync_mutex_deadlock(&m->obj, 0,
+						    RTSYNC_DEADLOCK_RELOCK);
 			return -EDEADLK;
+		}
 		if (m->recursion == UINT_MAX)
 			return -EAGAIN;
 		m->recursion++;
@@ -149,7 +175,7 @@ static __always_inline int rtsync_mutex_try(struct rtsync_mutex *m,
 	if (!*selfp)
 		return -ENOMEM;
 	if (rt_mutex_trylock(&m->rtm))
-		return rtsync_mutex_acquired(*selfp, m);
+		return rtsync_mutex_acquired(*selfp, m, 0);
 	return rtsync_mutex_busy(m);
 }
 
@@ -183,7 +209,9 @@ static noinline int rtsync_mutex_lock_slow(struct rtsync_thread *self,
 					   bool interruptible)
 {
 	struct rtsync_timeout *timeout = NULL;
+	struct rtsync_contention *stats;
 	bool timed_out = false;
+	u64 start;
 	int ret;
 
 	if (deadline) {
@@ -191,9 +219,20 @@ static noinline int rtsync_mutex_lock_slow(struct rtsync_thread *self,
 		if (IS_ERR(timeout))
 			return PTR_ERR(timeout);
 	}
+	stats = rtsync_contention_get(&m->obj);
+	start = ktime_get_ns();
 	ret = rtsync_wait_begin(self, m, interruptible ?
 				TASK_INTERRUPTIBLE : TASK_KILLABLE);
 	if (!ret) {
+		if (trace_rtsync_mutex_contended_enabled()) {
+			struct task_struct *owner;
+
+			rcu_read_lock();
+			owner = rtsync_mutex_owner(m);
+			trace_rtsync_mutex_contended(&m->obj,
+						     owner ? owner->pid : 0);
+			rcu_read_unlock();
+		}
 		if (interruptible)
 			ret = rt_mutex_lock_interruptible(&m->rtm);
 		else
@@ -202,8 +241,13 @@ static noinline int rtsync_mutex_lock_slow(struct rtsync_thread *self,
 	}
 	if (timeout)
 		timed_out = rtsync_timeout_stop(timeout);
+	if (ret == -EINTR && timed_out)
+		ret = -ETIMEDOUT;
+	rtsync_contention_wait_done(stats, start, ret, !ret);
+	if (ret == -ETIMEDOUT)
+		trace_rtsync_mutex_timeout(&m->obj, ktime_get_ns() - start, ret);
 	if (ret == -EINTR)
-		return timed_out ? -ETIMEDOUT : -ERESTARTSYS;
+		return -ERESTARTSYS;
 	if (ret)
 		return ret;
 	/*
@@ -216,7 +260,7 @@ static noinline int rtsync_mutex_lock_slow(struct rtsync_thread *self,
 		rt_mutex_unlock(&m->rtm);	/* still acquired for lockdep */
 		return -ERESTARTSYS;
 	}
-	return rtsync_mutex_acquired(self, m);
+	return rtsync_mutex_acquired(self, m, ktime_get_ns() - start);
 }
 
 /*
@@ -378,6 +422,8 @@ static void rtsync_mutex_owner_died(struct rtsync_mutex *m)
 	}
 	if (m->state != RTSYNC_MUTEX_NOTRECOVERABLE)
 		WRITE_ONCE(m->state, RTSYNC_MUTEX_OWNER_DIED);
+	WRITE_ONCE(m->owner_deaths, m->owner_deaths + 1);
+	trace_rtsync_mutex_owner_died(obj);
 	rtsync_mutex_release(m);
 	rtsync_object_put(obj);
 }
@@ -436,6 +482,28 @@ static void rtsync_mutex_show(struct seq_file *sf, struct rtsync_object *obj)
 			      proc_pid_ns(file_inode(sf->file)->i_sb), &info);
 	seq_printf(sf, " %u %u 0x%02x - - %u", info.owner_tid,
 		   info.owner_pid, info.flags, info.waiters);
+}
+
+/* The counters the mutex keeps itself (stats.c). */
+static void rtsync_mutex_stats(struct rtsync_object *obj,
+			       struct rtsync_stats *out)
+{
+	struct rtsync_mutex *m = rtsync_to_mutex(obj);
+
+	out->acquisitions = READ_ONCE(m->acquisitions);
+	out->owner_deaths = READ_ONCE(m->owner_deaths);
+}
+
+/*
+ * A reset may lose to an owner counting at that moment: the counters are
+ * its alone (stats.c).
+ */
+static void rtsync_mutex_stats_reset(struct rtsync_object *obj)
+{
+	struct rtsync_mutex *m = rtsync_to_mutex(obj);
+
+	WRITE_ONCE(m->acquisitions, 0);
+	WRITE_ONCE(m->owner_deaths, 0);
 }
 
 /*
@@ -603,6 +671,8 @@ const struct rtsync_type rtsync_mutex_type = {
 	.init		= rtsync_mutex_init,
 	.release	= rtsync_mutex_orphan,
 	.show		= rtsync_mutex_show,
+	.stats		= rtsync_mutex_stats,
+	.stats_reset	= rtsync_mutex_stats_reset,
 	.module_init	= rtsync_mutex_module_init,
 	.module_exit	= rtsync_mutex_module_exit,
 };

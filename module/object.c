@@ -90,7 +90,7 @@ struct rtsync_object *rtsync_object_fdget(int fd, struct fd *f)
  * @cmd:  the command
  * @argp: its argument
  *
- * SETPERM, for every type; EINVAL for an ioctl of another object type (as
+ * SETPERM, STATS and STATS_RESET, for every type; EINVAL for an ioctl of another object type (as
  * in ntsync); ENOTTY for anything else.
  */
 long rtsync_object_ioctl(struct rtsync_object *obj, unsigned int cmd,
@@ -103,6 +103,8 @@ long rtsync_object_ioctl(struct rtsync_object *obj, unsigned int cmd,
 			return -EFAULT;
 		return rtsync_registry_setperm(obj, &perm);
 	}
+	if (cmd == RTSYNC_IOC_STATS || cmd == RTSYNC_IOC_STATS_RESET)
+		return rtsync_object_ioctl_stats(obj, cmd, argp);
 	return rtsync_is_type_ioctl(cmd) ? -EINVAL : -ENOTTY;
 }
 

@@ -477,6 +477,7 @@ static void rtsync_object_free(struct rtsync_object *obj)
 	rtsync_user_uncharge(obj->user);
 	rtsync_nr_objects--;
 	mutex_unlock(&rtsync_registry_lock);
+	kfree(obj->contention);
 	kfree(obj);
 	/* Last: module_exit drains rtsync_free_wq before the code goes away. */
 	module_put(THIS_MODULE);
@@ -733,6 +734,23 @@ int rtsync_registry_setperm(struct rtsync_object *obj,
 		if (args->mode != RTSYNC_PERM_KEEP)
 			obj->mode = args->mode;
 	}
+	mutex_unlock(&rtsync_registry_lock);
+	return ret;
+}
+
+/**
+ * rtsync_registry_may_change - may the caller change @obj's settings?
+ * @obj: the object
+ *
+ * As for SETPERM: its owner, its creator and CAP_SYS_ADMIN may.
+ * Return: 0 or -EPERM.
+ */
+int rtsync_registry_may_change(struct rtsync_object *obj)
+{
+	int ret;
+
+	mutex_lock(&rtsync_registry_lock);
+	ret = rtsync_may_change(obj);
 	mutex_unlock(&rtsync_registry_lock);
 	return ret;
 }

@@ -15,6 +15,7 @@
  *   owner.c     thread records (mutexes)
  *   waitq.c     the priority-ordered sleepers of semaphores and conditions
  *   timeout.c   deadlines and timed waits
+ *   stats.c     contention statistics; trace.c: the trace events (trace.h)
  * registry.c and procfs.c reach a type only through its struct rtsync_type.
  *
  * Locking order (outer to inner):
@@ -29,6 +30,7 @@
 #include <linux/bug.h>
 #include <linux/file.h>
 #include <linux/hash.h>
+#include <linux/jump_label.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/llist.h>
@@ -90,6 +92,9 @@ struct seq_file;
  * @show:         print the type's columns of its /proc/rtsync line (tid
  *                pid flags value max waiters, '-' where one does not
  *                apply), each preceded by a space.
+ * @stats:        fill in the counters the type keeps itself (stats.c:
+ *                those that cost nothing where they are counted).
+ * @stats_reset:  zero them.
  * @module_init:  optional: set up what the type needs module-wide.
  * @module_exit:  optional: undo @module_init; only called with no object
  *                of the type left.
@@ -106,6 +111,8 @@ struct rtsync_type {
 		     const struct rtsync_open_args *args);
 	bool (*release)(struct rtsync_object *obj);
 	void (*show)(struct seq_file *m, struct rtsync_object *obj);
+	void (*stats)(struct rtsync_object *obj, struct rtsync_stats *out);
+	void (*stats_reset)(struct rtsync_object *obj);
 	int (*module_init)(void);
 	void (*module_exit)(void);
 };
@@ -118,6 +125,34 @@ extern const struct rtsync_type rtsync_cond_type;
 struct rtsync_user;
 struct rtsync_ns;
 struct vfsmount;
+
+/**
+ * struct rtsync_contention - what an object counts on its contended path
+ * @contended:   waits that slept and then got the object.
+ * @wait_ns:     total time slept, whatever the outcome.
+ * @wait_max_ns: longest sleep.
+ * @hold_max_ns: mutex: longest hold timed (module parameter hold_time).
+ * @hold_start:  mutex: when the owner took it, if timed; 0 otherwise.
+ *               Written by the owner only (rtsync_assert_owner()).
+ * @hold_seq:    mutex: its @acquisitions when @hold_start was taken, so
+ *               that a hold that began untimed is not measured.
+ * @timeouts:    waits that ended in ETIMEDOUT.
+ * @deadlocks:   mutex: EDEADLK refusals.
+ *
+ * Allocated at the object's first contention (stats.c) and freed with the
+ * object, so that an object that is never contended pays no memory for
+ * it; many waiters update it at once, hence atomics.
+ */
+struct rtsync_contention {
+	atomic64_t contended;
+	atomic64_t wait_ns;
+	atomic64_t wait_max_ns;
+	atomic64_t hold_max_ns;
+	u64 hold_start;
+	u64 hold_seq;
+	atomic_t timeouts;
+	atomic_t deadlocks;
+};
 
 /**
  * struct rtsync_object - what every named object has
@@ -137,6 +172,8 @@ struct vfsmount;
  *             rtsync_user), charged with every level above. Registry lock.
  * @free_node: entry in the list of objects to free after the last put.
  * @name_len:  length of the name without the NUL; constant.
+ * @contention: its contention counters, or NULL until its first
+ *             contention; set once (cmpxchg), freed with the object.
  *
  * The object is the first member of its type's structure (@type->size
  * bytes), and its NUL-terminated name follows that structure in the same
@@ -156,7 +193,9 @@ struct vfsmount;
  */
 struct rtsync_object {
 	struct kref ref;
-	u32 name_len;
+	umode_t mode;
+	bool linked;
+	u8 name_len;
 	const struct rtsync_type *type;
 	struct rhash_head node;
 	struct list_head list_node;
@@ -165,11 +204,12 @@ struct rtsync_object {
 	kgid_t cgid;
 	kuid_t uid;
 	kgid_t gid;
-	umode_t mode;
-	bool linked;
 	struct rtsync_user *user;
 	struct llist_node free_node;
+	struct rtsync_contention *contention;
 };
+
+static_assert(RTSYNC_NAME_MAX <= U8_MAX);
 
 /* The name, stored right after the type's structure. */
 static inline const char *rtsync_object_name(const struct rtsync_object *obj)
@@ -237,16 +277,23 @@ enum rtsync_mutex_state {
  *              last reference gone while held) and the owner letting go
  *              in its exit or exec probe; the second frees the object.
  * @recursive:  RECURSIVE flag; constant after creation.
+ * @owner_deaths: owners that died or exec'd holding it. Written by the
+ *              dying owner only.
+ * @acquisitions: times it was taken. Written by the new owner only.
+ *
+ * Laid out so that a mutex with a name of up to 23 bytes fits kmalloc-192.
  */
 struct rtsync_mutex {
 	struct rtsync_object obj;
 	struct rt_mutex rtm;
 	struct hlist_node held_node;
 	unsigned int recursion;
-	unsigned int state;
+	u8 state;
+	bool recursive;
 	atomic64_t chain;
 	atomic_t orphaned;
-	bool recursive;
+	u32 owner_deaths;
+	u64 acquisitions;
 };
 
 /**
@@ -270,11 +317,14 @@ struct rtsync_waiter {
  *         semaphore's count, a condition's mutex).
  * @head:  rtsync_waiter entries, most urgent first.
  * @count: number of entries.
+ * @max_count: the most entries it had at once (statistics; reset to
+ *         @count).
  */
 struct rtsync_waitq {
 	spinlock_t lock;		/* see the kernel-doc above */
 	struct list_head head;
 	u32 count;
+	u32 max_count;
 };
 
 /*
@@ -295,6 +345,8 @@ struct rtsync_wake {
  * @max:      constant after creation.
  * @sleepers: threads waiting for a unit.
  * @poll_wq:  poll() sleepers; woken whenever @count becomes non-zero.
+ * @taken:    units taken by WAIT and TRYWAIT (statistics). @sleepers.lock.
+ * @posts:    successful POSTs (statistics). @sleepers.lock.
  */
 struct rtsync_sem {
 	struct rtsync_object obj;
@@ -302,12 +354,15 @@ struct rtsync_sem {
 	u32 max;
 	struct rtsync_waitq sleepers;
 	wait_queue_head_t poll_wq;
+	u64 taken;
+	u64 posts;
 };
 
 /**
  * struct rtsync_cond - a condition variable
  * @obj:      the object; first.
  * @sleepers: threads in COND_WAIT that no SIGNAL/BROADCAST has taken yet.
+ * @signals:  SIGNALs and BROADCASTs (statistics). @sleepers.lock.
  * @mutex:    the mutex the current sleepers wait with; NULL when there are
  *            none. @sleepers.lock. Only compared, never dereferenced; the
  *            mutex cannot be freed (and its address reused) while a
@@ -320,6 +375,7 @@ struct rtsync_cond {
 	struct rtsync_object obj;
 	struct rtsync_waitq sleepers;
 	struct rtsync_mutex *mutex;
+	u64 signals;
 };
 
 static_assert(offsetof(struct rtsync_mutex, obj) == 0);
@@ -385,6 +441,7 @@ struct rtsync_object *rtsync_registry_open(const char *name,
 int rtsync_registry_unlink(const char *name);
 int rtsync_registry_setperm(struct rtsync_object *obj,
 			    const struct rtsync_setperm_args *args);
+int rtsync_registry_may_change(struct rtsync_object *obj);
 void rtsync_registry_unlink_object(struct rtsync_object *obj);
 void rtsync_object_release(struct kref *ref);
 void rtsync_object_free_later(struct rtsync_object *obj);
@@ -461,6 +518,18 @@ void rtsync_waitq_add(struct rtsync_waitq *q, struct rtsync_waiter *w);
 bool rtsync_waitq_wake_one(struct rtsync_waitq *q, struct rtsync_wake *batch);
 void rtsync_wake_run(struct rtsync_wake *batch);
 void rtsync_waitq_sleep(struct rtsync_waitq *q, struct rtsync_waiter *w);
+
+/* stats.c */
+DECLARE_STATIC_KEY_FALSE(rtsync_hold_time_key);
+struct rtsync_contention *rtsync_contention_get(struct rtsync_object *obj);
+void rtsync_contention_wait_done(struct rtsync_contention *c, u64 start,
+				 int ret, bool acquired);
+void rtsync_contention_deadlock(struct rtsync_object *obj);
+void rtsync_hold_begin(struct rtsync_mutex *m);
+u64 rtsync_hold_end(struct rtsync_mutex *m);
+long rtsync_object_ioctl_stats(struct rtsync_object *obj, unsigned int cmd,
+			       void __user *argp);
+void rtsync_object_stats(struct rtsync_object *obj, struct rtsync_stats *out);
 
 /* timeout.c */
 struct rtsync_timeout;

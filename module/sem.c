@@ -19,6 +19,7 @@
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
 #include "rtsync.h"
+#include "trace.h"
 
 static_assert(RTSYNC_INFO_HEAD_OK(struct rtsync_sem_info));
 
@@ -48,6 +49,7 @@ static bool rtsync_sem_take(struct rtsync_sem *s)
 	if (!s->count)
 		return false;
 	s->count--;
+	s->taken++;
 	return true;
 }
 
@@ -80,8 +82,12 @@ int rtsync_sem_wait(struct rtsync_sem *s,
 		    const struct rtsync_deadline *deadline)
 {
 	struct rtsync_timeout *timeout = NULL;
+	struct rtsync_contention *stats;
 	struct rtsync_waiter w;
 	bool timed_out = false;
+	bool slept = false;
+	u64 start;
+	int ret;
 
 	if (!rtsync_sem_trywait(s))
 		return 0;
@@ -90,20 +96,33 @@ int rtsync_sem_wait(struct rtsync_sem *s,
 		if (IS_ERR(timeout))
 			return PTR_ERR(timeout);
 	}
+	stats = rtsync_contention_get(&s->obj);
+	start = ktime_get_ns();
 	spin_lock(&s->sleepers.lock);
 	if (rtsync_sem_take(s)) {
 		w.woken = true;
 	} else {
+		trace_rtsync_sem_wait(&s->obj, s->sleepers.count);
 		rtsync_waitq_add(&s->sleepers, &w);
 		rtsync_waitq_sleep(&s->sleepers, &w);
+		/* A unit handed over by POST counts as taken here. */
+		if (w.woken)
+			s->taken++;
+		slept = true;
 	}
 	spin_unlock(&s->sleepers.lock);
 	if (timeout)
 		timed_out = rtsync_timeout_stop(timeout);
 	/* Woken by a post: the unit is ours even if a signal came too. */
 	if (w.woken)
-		return 0;
-	return timed_out ? -ETIMEDOUT : -ERESTARTSYS;
+		ret = 0;
+	else
+		ret = timed_out ? -ETIMEDOUT : -EINTR;
+	if (slept) {
+		rtsync_contention_wait_done(stats, start, ret, w.woken);
+		trace_rtsync_sem_woken(&s->obj, ktime_get_ns() - start, ret);
+	}
+	return ret == -EINTR ? -ERESTARTSYS : ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_sem_wait);
 
@@ -119,6 +138,7 @@ EXPORT_SYMBOL_IF_KUNIT(rtsync_sem_wait);
 int rtsync_sem_post(struct rtsync_sem *s, u32 count, u32 *prev)
 {
 	struct rtsync_wake wake = { 0 };
+	u32 woken = 0;
 
 	if (!count)
 		return -EINVAL;
@@ -128,13 +148,15 @@ int rtsync_sem_post(struct rtsync_sem *s, u32 count, u32 *prev)
 		return -EOVERFLOW;
 	}
 	*prev = s->count;
+	s->posts++;
 	/* Hand units straight to sleepers, most urgent first. */
-	while (count && rtsync_waitq_wake_one(&s->sleepers, &wake))
-		count--;
-	s->count += count;
+	while (woken < count && rtsync_waitq_wake_one(&s->sleepers, &wake))
+		woken++;
+	s->count += count - woken;
 	spin_unlock(&s->sleepers.lock);
 	rtsync_wake_run(&wake);
-	if (count)
+	trace_rtsync_sem_post(&s->obj, count, *prev, woken);
+	if (count > woken)
 		wake_up_interruptible_poll(&s->poll_wq, EPOLLIN | EPOLLRDNORM);
 	return 0;
 }
@@ -159,6 +181,30 @@ static void rtsync_sem_show(struct seq_file *sf, struct rtsync_object *obj)
 	rtsync_sem_get_info(rtsync_to_sem(obj), &info);
 	seq_printf(sf, " - - 0x%02x %u %u %u", info.flags, info.value,
 		   info.max, info.waiters);
+}
+
+/* The counters the semaphore keeps itself (stats.c). */
+static void rtsync_sem_stats(struct rtsync_object *obj,
+			     struct rtsync_stats *out)
+{
+	struct rtsync_sem *s = rtsync_to_sem(obj);
+
+	spin_lock(&s->sleepers.lock);
+	out->acquisitions = s->taken;
+	out->posts = s->posts;
+	out->max_sleepers = s->sleepers.max_count;
+	spin_unlock(&s->sleepers.lock);
+}
+
+static void rtsync_sem_stats_reset(struct rtsync_object *obj)
+{
+	struct rtsync_sem *s = rtsync_to_sem(obj);
+
+	spin_lock(&s->sleepers.lock);
+	s->taken = 0;
+	s->posts = 0;
+	s->sleepers.max_count = s->sleepers.count;
+	spin_unlock(&s->sleepers.lock);
 }
 
 /* Readable while the count is above zero. */
@@ -271,5 +317,7 @@ const struct rtsync_type rtsync_sem_type = {
 	.check_create	= rtsync_sem_check_create,
 	.init		= rtsync_sem_init,
 	.show		= rtsync_sem_show,
+	.stats		= rtsync_sem_stats,
+	.stats_reset	= rtsync_sem_stats_reset,
 };
 EXPORT_SYMBOL_IF_KUNIT(rtsync_sem_type);

@@ -23,6 +23,7 @@ void rtsync_waitq_init(struct rtsync_waitq *q)
 	spin_lock_init(&q->lock);
 	INIT_LIST_HEAD(&q->head);
 	q->count = 0;
+	q->max_count = 0;
 }
 
 /* Queue the calling thread behind every waiter of the same or higher
@@ -45,6 +46,8 @@ void rtsync_waitq_add(struct rtsync_waitq *q, struct rtsync_waiter *w)
 	list_add_tail(&w->node, &q->head);
 queued:
 	q->count++;
+	if (q->count > q->max_count)
+		q->max_count = q->count;
 }
 
 /**

@@ -223,6 +223,51 @@ struct rtsync_setperm_args {
 	__u32 pad;
 };
 
+/* rtsync_stats.flags */
+#define RTSYNC_STATS_HOLD_TIME	0x1U /* hold_max_ns is measured (module
+					parameter hold_time was on) */
+
+/**
+ * struct rtsync_stats - RTSYNC_IOC_STATS: the object's counters, out only
+ * @acquisitions: mutex: times it was taken (EOWNERDEAD included, recursive
+ *                levels not); semaphore: units taken by WAIT and TRYWAIT;
+ *                condition: COND_WAITs woken by SIGNAL or BROADCAST
+ * @contended:    of @acquisitions, those that slept first
+ * @wait_ns:      total time slept in LOCK (and COND_WAIT's relock), WAIT
+ *                or COND_WAIT, whatever the outcome
+ * @wait_max_ns:  longest of those sleeps
+ * @hold_max_ns:  mutex: longest time held, measured only while the module
+ *                parameter hold_time is on (RTSYNC_STATS_HOLD_TIME); else 0
+ * @posts:        semaphore: successful POSTs; condition: SIGNALs and
+ *                BROADCASTs; mutex: 0
+ * @timeouts:     waits that ended in ETIMEDOUT
+ * @deadlocks:    mutex: LOCK, TRYLOCK or relock refused with EDEADLK (a
+ *                relock, a cycle or a chain over max_chain)
+ * @owner_deaths: mutex: owners that died or exec'd holding it
+ * @max_sleepers: most threads asleep on it at once (semaphore, condition);
+ *                mutex: 0 (see INFO's @waiters)
+ * @flags:        RTSYNC_STATS_*
+ * @pad:          0
+ *
+ * Counted since creation or the last RTSYNC_IOC_STATS_RESET; the counters
+ * wrap. Contention is counted always (it costs nothing beside a sleep);
+ * hold times only on request, because they cost two clock reads per hold.
+ */
+struct rtsync_stats {
+	__u64 acquisitions;
+	__u64 contended;
+	__u64 wait_ns;
+	__u64 wait_max_ns;
+	__u64 hold_max_ns;
+	__u64 posts;
+	__u32 timeouts;
+	__u32 deadlocks;
+	__u32 owner_deaths;
+	__u32 max_sleepers;
+	__u32 flags;
+	__u32 pad;
+};
+
 /*
  * Errors, per ioctl (besides EBADF for a closed fd). Any ioctl number not
  * listed for a file is ENOTTY; on an object fd, an ioctl of the other
@@ -256,6 +301,9 @@ struct rtsync_setperm_args {
  *             before waiting, which leave it held as it was
  * COND_SIGNAL, COND_BROADCAST   - (return the number of threads woken)
  * COND_INFO   EFAULT, EINVAL, ERANGE
+ * STATS       EFAULT
+ * STATS_RESET EPERM (neither the object's owner or creator nor
+ *             CAP_SYS_ADMIN)
  */
 
 /* ioctls on /dev/rtsync */
@@ -286,5 +334,7 @@ struct rtsync_setperm_args {
 
 /* ioctls on any object fd */
 #define RTSYNC_IOC_SETPERM	_IOW(RTSYNC_IOC_MAGIC, 0x30, struct rtsync_setperm_args)
+#define RTSYNC_IOC_STATS	_IOR(RTSYNC_IOC_MAGIC, 0x31, struct rtsync_stats)
+#define RTSYNC_IOC_STATS_RESET	_IO(RTSYNC_IOC_MAGIC, 0x32)
 
 #endif /* _UAPI_LINUX_RTSYNC_H */
