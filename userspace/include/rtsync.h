@@ -241,6 +241,23 @@ int rtsync_cond_info(int cond_fd, struct rtsync_cond_status *st);
 int rtsync_setperm(int fd, uid_t uid, gid_t gid, mode_t mode);
 
 /*
+ * rtsync_stats - an object's statistics, any type (struct rtsync_stats in
+ * <linux/rtsync.h> says what each counter counts; /proc/rtsync_stats
+ * lists the same for every object)
+ * Returns 0 or: EFAULT (st is a bad pointer).
+ * Since librtsync 1.1.
+ */
+int rtsync_stats(int fd, struct rtsync_stats *st);
+
+/*
+ * rtsync_stats_reset - zero an object's statistics
+ * Returns 0 or: EPERM (the caller is neither the object's owner or creator
+ * nor CAP_SYS_ADMIN).
+ * Since librtsync 1.1.
+ */
+int rtsync_stats_reset(int fd);
+
+/*
  * rtsync_close - close an object fd (close(2))
  * Returns 0 or: EBADF, EINTR, EIO.
  */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * What every object fd shares: the errno-preserving ioctl call, the
- * conversion of timed-wait arguments, changing permissions, and closing.
+ * conversion of timed-wait arguments, changing permissions, statistics,
+ * and closing.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -46,6 +47,16 @@ int rtsync_setperm(int fd, uid_t uid, gid_t gid, mode_t mode)
 
 	/* (uid_t)-1, (gid_t)-1 and (mode_t)-1 are RTSYNC_PERM_KEEP. */
 	return rtsync__ioctl(fd, RTSYNC_IOC_SETPERM, &args);
+}
+
+int rtsync_stats(int fd, struct rtsync_stats *st)
+{
+	return rtsync__ioctl(fd, RTSYNC_IOC_STATS, st);
+}
+
+int rtsync_stats_reset(int fd)
+{
+	return rtsync__ioctl(fd, RTSYNC_IOC_STATS_RESET, NULL);
 }
 
 int rtsync_close(int fd)

@@ -4,4 +4,4 @@
 # The major number is the shared library's soname (librtsync.so.1): bump it
 # only when an exported function changes incompatibly.
 RTSYNC_VERSION_MAJOR := 1
-RTSYNC_VERSION := $(RTSYNC_VERSION_MAJOR).0.0
+RTSYNC_VERSION := $(RTSYNC_VERSION_MAJOR).1.0
