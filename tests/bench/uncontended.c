@@ -8,7 +8,11 @@
  *    given back with SEM_UNDO, and a POSIX named semaphore;
  *  - trylock+unlock, and timedlock+unlock with a deadline that never
  *    comes: LOCK with its argument struct to read (the untimed LOCK passes
- *    none), to split rtsync's own cost.
+ *    none), to split rtsync's own cost;
+ *  - lock+unlock with statistics fully on (module parameter hold_time:
+ *    two clock reads per hold), next to the default: what hold times
+ *    cost. Everything else runs with the defaults: statistics counted only
+ *    where free, trace events compiled in and disabled.
  *
  * Each repetition runs every contender once, in an order that rotates from
  * one repetition to the next, so drift and warm-up hit them all alike.
@@ -31,6 +35,7 @@ enum contender {
 	RTSYNC_MUTEX,
 	RTSYNC_TRYLOCK,
 	RTSYNC_TIMEDLOCK,
+	RTSYNC_HOLD_TIME,
 	PI_MUTEX,
 	SYSV_SEM,
 	POSIX_SEM,
@@ -44,6 +49,7 @@ static const char *const contender_name[NR_CONTENDERS] = {
 	[RTSYNC_MUTEX]	= "rtsync lock+unlock",
 	[RTSYNC_TRYLOCK] = "rtsync trylock+unlock",
 	[RTSYNC_TIMEDLOCK] = "rtsync timedlock+unlock",
+	[RTSYNC_HOLD_TIME] = "rtsync lock+unlock, hold_time on",
 	[PI_MUTEX]	= "pthread PI robust pshared mutex lock+unlock",
 	[SYSV_SEM]	= "SysV semop -1/+1 with SEM_UNDO",
 	[POSIX_SEM]	= "POSIX named sem_wait+sem_post",
@@ -59,6 +65,17 @@ static struct {
 } c;
 
 static long errors;
+
+#define HOLD_TIME "/sys/module/rtsync/parameters/hold_time"
+
+/* Turn hold times on or off (outside the timed loops: it patches code). */
+static void set_hold_time(int on)
+{
+	FILE *f = fopen(HOLD_TIME, "w");
+
+	if (!f || fputs(on ? "Y\n" : "N\n", f) < 0 || fclose(f))
+		bail("writing %s", HOLD_TIME);
+}
 
 /* Run one contender for iters iterations; return ns per iteration. */
 static double run(enum contender which, long iters)
@@ -84,6 +101,7 @@ static double run(enum contender which, long iters)
 		}
 		break;
 	case RTSYNC_MUTEX:
+	case RTSYNC_HOLD_TIME:	/* main() turns hold_time on around it */
 		for (i = 0; i < iters; i++) {
 			errors += rtsync_mutex_lock(c.mutex_fd) != 0;
 			errors += rtsync_mutex_unlock(c.mutex_fd) != 0;
@@ -186,7 +204,11 @@ int main(void)
 		for (k = 0; k < NR_CONTENDERS; k++) {
 			enum contender which = (rep + k) % NR_CONTENDERS;
 
+			if (which == RTSYNC_HOLD_TIME)
+				set_hold_time(1);
 			add_sample(&s[which], run(which, iters));
+			if (which == RTSYNC_HOLD_TIME)
+				set_hold_time(0);
 		}
 	ok(errors == 0, "uncontended: every call succeeded (%ld failed)", errors);
 
@@ -211,6 +233,9 @@ int main(void)
 	row_paired("2", "uncontended timedlock+unlock (LOCK reads its argument)",
 		   &s[RTSYNC_TIMEDLOCK], contender_name[NOP_PAIR], &s[NOP_PAIR],
 		   "ns", "-", runs);
+	row_paired("2", "uncontended lock+unlock, statistics fully on (hold_time=Y)",
+		   &s[RTSYNC_HOLD_TIME], "statistics at their default",
+		   &s[RTSYNC_MUTEX], "ns", "-", runs);
 
 	teardown(mutex_name, sem_name);
 	return tap_done();

@@ -43,7 +43,7 @@ static void rtsync_mutex_lock_sets_owner(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, rtsync_mutex_lock(m, NULL), 0);
 	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), current);
 	KUNIT_EXPECT_EQ(test, m->recursion, 1U);
-	KUNIT_EXPECT_EQ(test, m->state, (unsigned int)RTSYNC_MUTEX_NORMAL);
+	KUNIT_EXPECT_EQ(test, (unsigned int)m->state, (unsigned int)RTSYNC_MUTEX_NORMAL);
 	/* Holding takes no reference (the caller's and the name's). */
 	KUNIT_EXPECT_EQ(test, rtsync_test_kref(obj), 2U);
 	KUNIT_EXPECT_FALSE(test, hlist_unhashed(&m->held_node));
@@ -123,7 +123,7 @@ static void rtsync_mutex_consistent_needs_owner_death(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_consistent(m), -EPERM);
 	KUNIT_ASSERT_EQ(test, rtsync_mutex_lock(m, NULL), 0);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_consistent(m), -EINVAL);
-	KUNIT_EXPECT_EQ(test, m->state, (unsigned int)RTSYNC_MUTEX_NORMAL);
+	KUNIT_EXPECT_EQ(test, (unsigned int)m->state, (unsigned int)RTSYNC_MUTEX_NORMAL);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
 }
 
@@ -183,17 +183,17 @@ static void rtsync_mutex_owner_death_eownerdead(struct kunit *test)
 	struct rtsync_object *obj = &m->obj;
 
 	rtsync_test_die_holding(test, rtsync_actor_new(test), m);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(m->state),
+	KUNIT_EXPECT_EQ(test, (unsigned int)READ_ONCE(m->state),
 			(unsigned int)RTSYNC_MUTEX_OWNER_DIED);
 	/* Holding took no reference, and the death left none behind. */
 	KUNIT_EXPECT_EQ(test, rtsync_test_kref(obj), 2U);
 
 	KUNIT_ASSERT_EQ(test, rtsync_mutex_trylock(m), -EOWNERDEAD);
 	KUNIT_EXPECT_PTR_EQ(test, rtsync_mutex_owner(m), current);
-	KUNIT_EXPECT_EQ(test, m->state,
+	KUNIT_EXPECT_EQ(test, (unsigned int)m->state,
 			(unsigned int)RTSYNC_MUTEX_INCONSISTENT);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_consistent(m), 0);
-	KUNIT_EXPECT_EQ(test, m->state, (unsigned int)RTSYNC_MUTEX_NORMAL);
+	KUNIT_EXPECT_EQ(test, (unsigned int)m->state, (unsigned int)RTSYNC_MUTEX_NORMAL);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
 	/* Back to normal. */
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_lock(m, NULL), 0);
@@ -218,7 +218,7 @@ static void rtsync_mutex_owner_death_wakes_waiter(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(waiter, rtsync_op_consistent, m),
 			0);
 	KUNIT_EXPECT_EQ(test, rtsync_actor_call(waiter, rtsync_op_unlock, m), 0);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(m->state),
+	KUNIT_EXPECT_EQ(test, (unsigned int)READ_ONCE(m->state),
 			(unsigned int)RTSYNC_MUTEX_NORMAL);
 }
 
@@ -240,7 +240,7 @@ static void rtsync_mutex_owner_death_releases_all(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(m); i++) {
 		KUNIT_EXPECT_TRUE(test, rtsync_poll(!rtsync_mutex_owner(m[i]),
 						    RTSYNC_TEST_TIMEOUT_MS));
-		KUNIT_EXPECT_EQ(test, READ_ONCE(m[i]->state),
+		KUNIT_EXPECT_EQ(test, (unsigned int)READ_ONCE(m[i]->state),
 				(unsigned int)RTSYNC_MUTEX_OWNER_DIED);
 		KUNIT_EXPECT_EQ(test, rtsync_test_kref(&m[i]->obj),
 				2U);
@@ -256,7 +256,7 @@ static void rtsync_mutex_unlock_inconsistent_notrecoverable(struct kunit *test)
 	rtsync_test_die_holding(test, rtsync_actor_new(test), m);
 	KUNIT_ASSERT_EQ(test, rtsync_mutex_lock(m, NULL), -EOWNERDEAD);
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_unlock(m), 0);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(m->state),
+	KUNIT_EXPECT_EQ(test, (unsigned int)READ_ONCE(m->state),
 			(unsigned int)RTSYNC_MUTEX_NOTRECOVERABLE);
 	KUNIT_EXPECT_NULL(test, rtsync_mutex_owner(m));
 	KUNIT_EXPECT_EQ(test, rtsync_mutex_lock(m, NULL), -ENOTRECOVERABLE);

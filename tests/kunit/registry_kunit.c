@@ -23,7 +23,7 @@ static void rtsync_registry_create_then_open(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, obj);
 	KUNIT_EXPECT_TRUE(test, created);
 	KUNIT_EXPECT_PTR_EQ(test, obj->type, &rtsync_mutex_type);
-	KUNIT_EXPECT_EQ(test, obj->name_len, (u32)strlen(name));
+	KUNIT_EXPECT_EQ(test, (u32)obj->name_len, (u32)strlen(name));
 	KUNIT_EXPECT_STREQ(test, rtsync_object_name(obj), name);
 	KUNIT_EXPECT_TRUE(test, obj->linked);
 	KUNIT_EXPECT_TRUE(test, uid_eq(obj->cuid, current_euid()));

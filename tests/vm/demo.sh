@@ -4,8 +4,9 @@
 # make demo: boots the stock kernel with rtsync loaded and runs the demo
 # programs of tests/demo, in the order tests/demo/bin/demo.list names them,
 # showing what they print as they print it: priority inheritance, a
-# semaphore pool, a monitor, then rtsyncctl and /proc/rtsync (demo_cli, with
-# the static rtsyncctl as /usr/bin/rtsyncctl). Each one exits 0 only if what
+# semaphore pool, a monitor, rtsyncctl and /proc/rtsync (demo_cli, with
+# the static rtsyncctl as /usr/bin/rtsyncctl), then which of two locks made
+# a real-time process wait (demo_contention: rtsyncctl top, trace events). Each one exits 0 only if what
 # it showed really happened; the run ends with a line saying which did and
 # exits non-zero unless all did.
 set -euo pipefail
