@@ -139,8 +139,9 @@ u32 rtsync_cond_wake(struct rtsync_cond *c, u32 max)
 		woken++;
 	rtsync_cond_unbind_if_idle(c);
 	spin_unlock(&c->sleepers.lock);
-	rtsync_wake_run(&wake);
+	/* Before the wake-ups, so that the trace shows cause before effect. */
 	trace_rtsync_cond_signal(&c->obj, max, woken);
+	rtsync_wake_run(&wake);
 	return woken;
 }
 EXPORT_SYMBOL_IF_KUNIT(rtsync_cond_wake);

@@ -154,8 +154,9 @@ int rtsync_sem_post(struct rtsync_sem *s, u32 count, u32 *prev)
 		woken++;
 	s->count += count - woken;
 	spin_unlock(&s->sleepers.lock);
-	rtsync_wake_run(&wake);
+	/* Before the wake-ups, so that the trace shows cause before effect. */
 	trace_rtsync_sem_post(&s->obj, count, *prev, woken);
+	rtsync_wake_run(&wake);
 	if (count > woken)
 		wake_up_interruptible_poll(&s->poll_wq, EPOLLIN | EPOLLRDNORM);
 	return 0;

@@ -138,6 +138,7 @@ struct script {
 	volatile int held, go_die;
 	pid_t holder_tid, waiter_tid;
 	int64_t waiter_ns;	/* the waiter's LOCK, measured around */
+	int64_t timeout_ns;	/* the timed LOCK, measured around */
 	int lock_ret;
 };
 
@@ -219,9 +220,13 @@ static void run_script(struct script *s)
 		rtsync_mutex_consistent(s->mfd);
 	pid = tap_fork();
 	if (pid == 0) {
-		ts = ns_to_ts(now_ns(CLOCK_MONOTONIC) + 10 * NSEC_PER_MSEC);
-		_exit(rtsync_mutex_timedlock(s->mfd, CLOCK_MONOTONIC, &ts) ==
-		      ETIMEDOUT ? 0 : 1);
+		int64_t t0 = now_ns(CLOCK_MONOTONIC);
+		int ret;
+
+		ts = ns_to_ts(t0 + 10 * NSEC_PER_MSEC);
+		ret = rtsync_mutex_timedlock(s->mfd, CLOCK_MONOTONIC, &ts);
+		s->timeout_ns = now_ns(CLOCK_MONOTONIC) - t0;
+		_exit(ret == ETIMEDOUT ? 0 : 1);
 	}
 	wait_child(pid, 60);
 	rtsync_mutex_unlock(s->mfd);
@@ -284,10 +289,10 @@ static void check_mutex_events(const struct script *s)
 	ok(e && field(e, "ret") == -EOWNERDEAD,
 	   "mutex_acquired: taken back with ret=-%d (EOWNERDEAD)", EOWNERDEAD);
 	e = next_event(&pos, "rtsync_mutex_timeout");
-	ok(e && field(e, "ret") == -ETIMEDOUT &&
-	   field(e, "wait_ns") >= 5 * NSEC_PER_MSEC,
-	   "mutex_timeout: the timed LOCK gave up after %.3f ms (10 ms asked)",
-	   e ? ns_to_ms(field(e, "wait_ns")) : -1.0);
+	ok(e && field(e, "ret") == -ETIMEDOUT && field(e, "wait_ns") > 0 &&
+	   field(e, "wait_ns") <= s->timeout_ns,
+	   "mutex_timeout: the timed LOCK (10 ms deadline) gave up after sleeping %.3f ms of the %.3f ms it measured",
+	   e ? ns_to_ms(field(e, "wait_ns")) : -1.0, ns_to_ms(s->timeout_ns));
 }
 
 static void check_sem_cond_events(void)
