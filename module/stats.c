@@ -186,6 +186,7 @@ void rtsync_object_stats(struct rtsync_object *obj, struct rtsync_stats *out)
 		out->flags |= RTSYNC_STATS_HOLD_TIME;
 	obj->type->stats(obj, out);
 }
+EXPORT_SYMBOL_IF_KUNIT(rtsync_object_stats);
 
 /* Zero @obj's counters; see the top of this file for what races. */
 static void rtsync_object_stats_reset(struct rtsync_object *obj)

@@ -34,6 +34,36 @@ static void rtsync_mutex_thread_record_on_first_lock(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, rtsync_thread_current(true), self);
 }
 
+/*
+ * Statistics cost an uncontended mutex no memory: its acquisitions are
+ * counted in the mutex, the contention block is only made by a waiter.
+ */
+static void rtsync_mutex_stats_uncontended(struct kunit *test)
+{
+	struct rtsync_mutex *m = rtsync_test_mutex(test, "m");
+	struct rtsync_stats st;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		KUNIT_ASSERT_EQ(test, rtsync_mutex_lock(m, NULL), 0);
+		KUNIT_ASSERT_EQ(test, rtsync_mutex_unlock(m), 0);
+	}
+	KUNIT_ASSERT_EQ(test, rtsync_mutex_trylock(m), 0);
+	KUNIT_EXPECT_EQ(test, rtsync_mutex_trylock(m), -EDEADLK);
+	KUNIT_ASSERT_EQ(test, rtsync_mutex_unlock(m), 0);
+	rtsync_object_stats(&m->obj, &st);
+	KUNIT_EXPECT_EQ(test, st.acquisitions, 4ULL);
+	KUNIT_EXPECT_EQ(test, st.contended, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.wait_ns, 0ULL);
+	/* The refused relock is counted, and that needed the block. */
+	KUNIT_EXPECT_EQ(test, st.deadlocks, 1U);
+	KUNIT_EXPECT_NOT_NULL(test, READ_ONCE(m->obj.contention));
+	m = rtsync_test_mutex(test, "n");
+	KUNIT_ASSERT_EQ(test, rtsync_mutex_lock(m, NULL), 0);
+	KUNIT_ASSERT_EQ(test, rtsync_mutex_unlock(m), 0);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(m->obj.contention));
+}
+
 static void rtsync_mutex_lock_sets_owner(struct kunit *test)
 {
 	struct rtsync_mutex *m = rtsync_test_mutex(test, "m");
@@ -346,6 +376,7 @@ static void rtsync_mutex_owner_death_before_release(struct kunit *test)
 static struct kunit_case rtsync_mutex_test_cases[] = {
 	KUNIT_CASE(rtsync_mutex_thread_record_on_first_lock),
 	KUNIT_CASE(rtsync_mutex_lock_sets_owner),
+	KUNIT_CASE(rtsync_mutex_stats_uncontended),
 	KUNIT_CASE(rtsync_mutex_recursive_counts),
 	KUNIT_CASE(rtsync_mutex_trylock_ebusy),
 	KUNIT_CASE(rtsync_mutex_unlock_by_other_eperm),
