@@ -48,12 +48,18 @@ call on their own locks in a fork child, forgets only this process's view
 fork stays taken, and a Mutex or RLock held by a thread of the parent
 stays owned by that thread, not by the child.
 
+Statistics: every object has stats(), its kernel counters as an immutable
+Stats (contended acquisitions, time waited, timeouts, ...; see Stats),
+and reset_stats(), which zeroes them (PermissionError unless the caller
+is the object's owner or creator or has CAP_SYS_ADMIN).
+
 asyncio: Lock, Semaphore and BoundedSemaphore have `await
 acquire_async(timeout=None)`, which waits through the running event loop
 (the object's fd is readable while its count is above 0) instead of
 blocking a thread; a wait that is cancelled or times out takes no unit.
 """
 import asyncio as _asyncio
+import dataclasses as _dataclasses
 import errno as _errno
 import os as _os
 import threading as _threading
@@ -67,7 +73,7 @@ _Timeout = Union[int, float]
 
 __all__ = [
     "Lock", "RLock", "Mutex", "Semaphore", "BoundedSemaphore", "Condition",
-    "OwnerDiedWarning", "DeadlockError", "NotRecoverableError",
+    "OwnerDiedWarning", "DeadlockError", "NotRecoverableError", "Stats",
     "SEM_VALUE_MAX",
 ]
 
@@ -98,6 +104,61 @@ def _oserror(err: int, name: Optional[str] = None) -> OSError:
 
 def _oflag(create: bool) -> int:
     return _rtsync.O_CREAT if create else 0
+
+
+@_dataclasses.dataclass(frozen=True)
+class Stats:
+    """An object's counters (obj.stats()), since its creation or the last
+    reset_stats(); a snapshot, read counter by counter. Times are in
+    nanoseconds; `wait`, `wait_max` and `mean_wait` give them in seconds.
+
+    acquisitions  Mutex, RLock: times taken (recursive levels not counted);
+                  Lock, Semaphore: units taken; Condition: waits woken by
+                  notify() or notify_all()
+    contended     of those, the ones that had to wait first
+    wait_ns       total time waited, whatever the outcome (timeouts too)
+    wait_max_ns   the longest of those waits
+    hold_max_ns   Mutex, RLock: the longest time held, measured only while
+                  the module parameter hold_time is on; else None
+    posts         Lock, Semaphore: successful releases; Condition:
+                  signals (notify(n) counts n, notify_all() 1); Mutex,
+                  RLock: 0
+    timeouts      waits that timed out
+    deadlocks     Mutex, RLock: acquires refused with DeadlockError
+    owner_deaths  Mutex, RLock: owners that died holding it
+    max_sleepers  Lock, Semaphore, Condition: most waiters at once;
+                  Mutex, RLock: 0 (see `waiters`)
+    """
+
+    acquisitions: int
+    contended: int
+    wait_ns: int
+    wait_max_ns: int
+    hold_max_ns: Optional[int]
+    posts: int
+    timeouts: int
+    deadlocks: int
+    owner_deaths: int
+    max_sleepers: int
+
+    @property
+    def wait(self) -> float:
+        """wait_ns in seconds."""
+        return self.wait_ns / 1e9
+
+    @property
+    def wait_max(self) -> float:
+        """wait_max_ns in seconds."""
+        return self.wait_max_ns / 1e9
+
+    @property
+    def mean_wait(self) -> Optional[float]:
+        """Seconds waited per contended acquisition (wait / contended), or
+        None when none was contended. Waits that timed out add their time
+        to wait but not to contended."""
+        if not self.contended:
+            return None
+        return self.wait_ns / self.contended / 1e9
 
 
 class _Object:
@@ -132,6 +193,34 @@ class _Object:
 
     def __del__(self) -> None:
         self.close()
+
+    # Whether the kernel times how long the object is held (mutexes only,
+    # while the module parameter hold_time is on).
+    _hold_timed = False
+
+    def stats(self) -> Stats:
+        """The object's counters, as every process sees them (Stats)."""
+        self._check_open()
+        (err, acquisitions, contended, wait_ns, wait_max_ns, hold_max_ns,
+         posts, timeouts, deadlocks, owner_deaths, max_sleepers,
+         flags) = _rtsync.stats(self._fd)
+        if err:
+            raise _oserror(err)
+        measured = self._hold_timed and bool(flags & _rtsync.STATS_HOLD_TIME)
+        return Stats(acquisitions=acquisitions, contended=contended,
+                     wait_ns=wait_ns, wait_max_ns=wait_max_ns,
+                     hold_max_ns=hold_max_ns if measured else None,
+                     posts=posts, timeouts=timeouts, deadlocks=deadlocks,
+                     owner_deaths=owner_deaths, max_sleepers=max_sleepers)
+
+    def reset_stats(self) -> None:
+        """Zero the object's counters, for every process. PermissionError
+        unless the caller is the object's owner or creator or has
+        CAP_SYS_ADMIN."""
+        self._check_open()
+        err = _rtsync.stats_reset(self._fd)
+        if err:
+            raise _oserror(err, self.name)
 
     def _kind(self) -> str:
         return "%s.%s" % (self.__module__, type(self).__qualname__)
@@ -380,6 +469,7 @@ class BoundedSemaphore(Semaphore):
 
 class _MutexObject(_Object):
     _recursive = 0
+    _hold_timed = True
     owner_died = False
 
     def __init__(self, name: str, create: bool = True,
@@ -518,7 +608,8 @@ class RLock(_MutexObject):
 class Condition(_Object):
     """threading.Condition, shared by name, bound to an rtsync Mutex or
     RLock. Like threading's, wait() releases every level of an RLock held
-    recursively and takes them all back. notify(n) signals n times."""
+    recursively and takes them all back. notify(n) signals n times.
+    stats() are the condition variable's; its lock has its own."""
 
     def __init__(self, name: str, lock: "_MutexObject", create: bool = True,
                  mode: int = 0o600) -> None:

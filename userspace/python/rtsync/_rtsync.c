@@ -306,6 +306,41 @@ static PyObject *py_cond_info(PyObject *self, PyObject *args)
 	return Py_BuildValue("(iII)", err, st.waiters, st.flags);
 }
 
+/*
+ * (errno, acquisitions, contended, wait_ns, wait_max_ns, hold_max_ns,
+ *  posts, timeouts, deadlocks, owner_deaths, max_sleepers, flags), any
+ * object type (struct rtsync_stats in <linux/rtsync.h>).
+ */
+static PyObject *py_stats(PyObject *self, PyObject *args)
+{
+	int fd, err;
+	struct rtsync_stats st = { 0 };
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "i", &fd))
+		return NULL;
+	err = rtsync_stats(fd, &st);
+	return Py_BuildValue("(iKKKKKKIIIII)", err,
+			     (unsigned long long)st.acquisitions,
+			     (unsigned long long)st.contended,
+			     (unsigned long long)st.wait_ns,
+			     (unsigned long long)st.wait_max_ns,
+			     (unsigned long long)st.hold_max_ns,
+			     (unsigned long long)st.posts, st.timeouts,
+			     st.deadlocks, st.owner_deaths, st.max_sleepers,
+			     st.flags);
+}
+
+static PyObject *py_stats_reset(PyObject *self, PyObject *args)
+{
+	int fd;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "i", &fd))
+		return NULL;
+	return PyLong_FromLong(rtsync_stats_reset(fd));
+}
+
 static PyObject *py_unlink(PyObject *self, PyObject *args)
 {
 	const char *name;
@@ -350,6 +385,11 @@ static PyMethodDef rtsync_methods[] = {
 	{ "cond_broadcast", py_cond_broadcast, METH_VARARGS, "cond_broadcast(fd) -> errno" },
 	{ "cond_info", py_cond_info, METH_VARARGS,
 	  "cond_info(fd) -> (errno, waiters, flags)" },
+	{ "stats", py_stats, METH_VARARGS,
+	  "stats(fd) -> (errno, acquisitions, contended, wait_ns, wait_max_ns, "
+	  "hold_max_ns, posts, timeouts, deadlocks, owner_deaths, max_sleepers, "
+	  "flags)" },
+	{ "stats_reset", py_stats_reset, METH_VARARGS, "stats_reset(fd) -> errno" },
 	{ "unlink", py_unlink, METH_VARARGS, "unlink(name) -> errno" },
 	{ "close", py_close, METH_VARARGS, "close(fd) -> errno" },
 	{ NULL, NULL, 0, NULL }
@@ -375,7 +415,8 @@ PyMODINIT_FUNC PyInit__rtsync(void)
 	    PyModule_AddIntConstant(m, "MINFO_OWNER_DIED", RTSYNC_MINFO_OWNER_DIED) < 0 ||
 	    PyModule_AddIntConstant(m, "MINFO_INCONSISTENT", RTSYNC_MINFO_INCONSISTENT) < 0 ||
 	    PyModule_AddIntConstant(m, "MINFO_NOTRECOVERABLE",
-				    RTSYNC_MINFO_NOTRECOVERABLE) < 0) {
+				    RTSYNC_MINFO_NOTRECOVERABLE) < 0 ||
+	    PyModule_AddIntConstant(m, "STATS_HOLD_TIME", RTSYNC_STATS_HOLD_TIME) < 0) {
 		Py_DECREF(m);
 		return NULL;
 	}

@@ -58,4 +58,6 @@ import rtsync, rtsync._rtsync
 for cls in (rtsync.Lock, rtsync.RLock, rtsync.Semaphore, rtsync.BoundedSemaphore, rtsync.Condition):
     assert hasattr(cls, "acquire") or hasattr(cls, "wait"), cls
 assert hasattr(rtsync.Semaphore, "acquire_async")
+assert callable(rtsync._rtsync.stats) and callable(rtsync._rtsync.stats_reset)
+assert rtsync.Stats(0, 0, 1500000000, 0, None, 0, 0, 0, 0, 0).wait == 1.5
 '

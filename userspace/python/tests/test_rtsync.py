@@ -8,6 +8,7 @@ the process, and is unlinked at the end of the test.
 
 Run: python3 test_rtsync.py
 """
+import dataclasses
 import errno
 import multiprocessing
 import os
@@ -1129,6 +1130,283 @@ class Handles(RtsyncTestCase):
         rtsync.Lock(n, mode=0o600)
         # Root passes any permission check; the object opens again.
         self.assertEqual(rtsync.Lock(n, create=False).name, n)
+
+
+# ---------------------------------------------------------------------------
+HOLD_TIME_PARAM = "/sys/module/rtsync/parameters/hold_time"
+HOLD = 0.05  # seconds a lock is held in the statistics tests
+
+
+def _hold_until_waited(name, held, seconds):
+    """Take the Lock, wait until someone sleeps on it, hold it `seconds`
+    more, release: that sleeper's wait is longer than `seconds`."""
+    lock = rtsync.Lock(name, create=False)
+    lock.acquire()
+    held.set()
+    deadline = time.monotonic() + SLACK * 3
+    while lock.waiters == 0 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    time.sleep(seconds)
+    lock.release()
+    os._exit(0)
+
+
+def _reset_as_nobody(name, result):
+    lock = rtsync.Lock(name, create=False)
+    os.setgid(65534)
+    os.setuid(65534)
+    try:
+        lock.reset_stats()
+        result.value = 1
+    except PermissionError:
+        result.value = 2
+    os._exit(0)
+
+
+def _hold_time_param():
+    """The module parameter hold_time ("Y" or "N"), None if unreadable."""
+    try:
+        with open(HOLD_TIME_PARAM) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def _set_hold_time(value):
+    with open(HOLD_TIME_PARAM, "w") as f:
+        f.write(value)
+
+
+ZERO = rtsync.Stats(acquisitions=0, contended=0, wait_ns=0, wait_max_ns=0,
+                    hold_max_ns=None, posts=0, timeouts=0, deadlocks=0,
+                    owner_deaths=0, max_sleepers=0)
+
+
+class Statistics(RtsyncTestCase):
+    """stats() and reset_stats(): the kernel's counters of each object."""
+
+    def test_contended_lock(self):
+        n = self.name("l")
+        lock = rtsync.Lock(n)
+        held = MP.Event()
+        p = child(_hold_until_waited, n, held, HOLD)
+        self.assertTrue(held.wait(SLACK * 3))
+        start = time.monotonic_ns()
+        self.assertTrue(lock.acquire(timeout=SLACK * 3))
+        took = time.monotonic_ns() - start
+        lock.release()
+        join_ok(self, p, "holder")
+        st = lock.stats()
+        self.assertEqual((st.acquisitions, st.contended, st.posts,
+                          st.timeouts, st.max_sleepers), (2, 1, 2, 0, 1), st)
+        self.assertGreaterEqual(st.wait_max_ns, HOLD * 0.8e9, st)
+        self.assertLessEqual(st.wait_max_ns, took, st)
+        self.assertEqual(st.wait_ns, st.wait_max_ns)
+        self.assertEqual(st.wait, st.wait_ns / 1e9)
+        self.assertEqual(st.wait_max, st.wait_max_ns / 1e9)
+        self.assertEqual(st.mean_wait, st.wait)
+        self.assertIsNone(st.hold_max_ns)
+        self.assertEqual((st.deadlocks, st.owner_deaths), (0, 0))
+
+    def test_timeouts_counted(self):
+        lock = rtsync.Lock(self.name("l"))
+        lock.acquire()
+        start = time.monotonic_ns()
+        self.assertFalse(lock.acquire(timeout=HOLD))
+        took = time.monotonic_ns() - start
+        st = lock.stats()
+        self.assertEqual((st.timeouts, st.contended, st.acquisitions,
+                          st.max_sleepers), (1, 0, 1, 1), st)
+        # The sleep began after the deadline was set: a little shorter.
+        self.assertGreaterEqual(st.wait_ns, HOLD * 0.4e9, st)
+        self.assertLessEqual(st.wait_ns, took, st)
+        self.assertIsNone(st.mean_wait)
+        lock.release()
+
+        m = rtsync.Mutex(self.name("m"))
+        with m:
+            self.assertEqual(in_thread(lambda: m.acquire(timeout=HOLD)),
+                             ("ret", False))
+        st = m.stats()
+        self.assertEqual((st.timeouts, st.contended, st.acquisitions),
+                         (1, 0, 1), st)
+        self.assertGreater(st.wait_ns, 0)
+
+    def test_semaphore_counts_and_reset(self):
+        sem = rtsync.Semaphore(self.name("s"), 2, max=3)
+        self.assertEqual(sem.stats(), ZERO)
+        self.assertTrue(sem.acquire())
+        self.assertTrue(sem.acquire(False))
+        self.assertFalse(sem.acquire(False))
+        sem.release(3)
+        with self.assertRaises(OSError):
+            sem.release()  # past the maximum: not a post
+        for _ in range(3):
+            self.assertTrue(sem.acquire(False))
+        sem.release()
+        self.assertEqual(sem.stats(), dataclasses.replace(
+            ZERO, acquisitions=5, posts=2))
+        sem.reset_stats()
+        self.assertEqual(sem.stats(), ZERO)
+
+        bounded = rtsync.BoundedSemaphore(self.name("b"), 2)
+        with bounded:
+            pass
+        with self.assertRaises(ValueError):
+            bounded.release()
+        self.assertEqual(bounded.stats(), dataclasses.replace(
+            ZERO, acquisitions=1, posts=1))
+
+    def test_reset_zeroes_contention_counters(self):
+        lock = rtsync.Lock(self.name("l"))
+        lock.acquire()
+        self.assertFalse(lock.acquire(timeout=0.01))
+        self.assertNotEqual(lock.stats(), ZERO)
+        lock.reset_stats()
+        self.assertEqual(lock.stats(), ZERO)
+        lock.release()
+        self.assertEqual(lock.stats().posts, 1)
+
+    def test_mutex_counts(self):
+        r = rtsync.RLock(self.name("r"))
+        with r, r:
+            pass
+        with r:
+            pass
+        # Recursive levels are not acquisitions.
+        self.assertEqual(r.stats().acquisitions, 2)
+
+        m = rtsync.Mutex(self.name("m"))
+        with m:
+            with self.assertRaises(rtsync.DeadlockError):
+                m.acquire()
+            with self.assertRaises(rtsync.DeadlockError):
+                m.acquire(False)
+        st = m.stats()
+        self.assertEqual((st.acquisitions, st.deadlocks, st.posts,
+                          st.max_sleepers), (1, 2, 0, 0), st)
+
+        n = self.name("d")
+        d = rtsync.Mutex(n)
+        join_ok(self, child(_die_holding, n, rtsync.Mutex), "dies holding")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", rtsync.OwnerDiedWarning)
+            self.assertTrue(d.acquire(timeout=SLACK))
+        d.consistent()
+        d.release()
+        st = d.stats()
+        self.assertEqual((st.acquisitions, st.owner_deaths, st.contended),
+                         (2, 1, 0), st)
+
+    def test_condition_counts(self):
+        m = rtsync.Mutex(self.name("m"))
+        c = rtsync.Condition(self.name("c"), m)
+        with c:
+            self.assertFalse(c.wait(HOLD))
+        st = c.stats()
+        self.assertEqual((st.timeouts, st.acquisitions, st.max_sleepers),
+                         (1, 0, 1), st)
+        woken = []
+
+        def waiter():
+            with c:
+                woken.append(c.wait(SLACK))
+
+        t = threading.Thread(target=waiter)
+        t.start()
+        deadline = time.monotonic() + SLACK
+        while c.waiters == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with c:
+            c.notify()
+        t.join(SLACK)
+        self.assertEqual(woken, [True])
+        with c:
+            c.notify_all()
+        st = c.stats()
+        # A condition's acquisitions are its waits woken by a notify.
+        self.assertEqual((st.acquisitions, st.contended, st.posts,
+                          st.timeouts, st.max_sleepers), (1, 1, 2, 1, 1), st)
+        self.assertIsNone(st.hold_max_ns)
+        c.reset_stats()
+        self.assertEqual(c.stats(), ZERO)
+
+    def test_every_class(self):
+        m = rtsync.Mutex(self.name("m"))
+        objects = [rtsync.Lock(self.name("l")), rtsync.RLock(self.name("r")),
+                   m, rtsync.Semaphore(self.name("s")),
+                   rtsync.BoundedSemaphore(self.name("b")),
+                   rtsync.Condition(self.name("c"), m)]
+        timed = _hold_time_param() == "Y"
+        for obj in objects:
+            st = obj.stats()
+            self.assertIsInstance(st, rtsync.Stats)
+            mutex = isinstance(obj, (rtsync.Mutex, rtsync.RLock))
+            want = dataclasses.replace(ZERO, hold_max_ns=0) \
+                if mutex and timed else ZERO
+            self.assertEqual(st, want, obj)
+            obj.reset_stats()
+        m.close()
+        with self.assertRaises(ValueError):
+            m.stats()
+        with self.assertRaises(ValueError):
+            m.reset_stats()
+
+    def test_stats_is_frozen(self):
+        lock = rtsync.Lock(self.name("l"))
+        st = lock.stats()
+        with self.assertRaises(dataclasses.FrozenInstanceError):
+            st.acquisitions = 1  # type: ignore[misc]
+        self.assertEqual(st, lock.stats())
+        self.assertEqual(hash(st), hash(lock.stats()))
+        made = rtsync.Stats(acquisitions=4, contended=2, wait_ns=3_000_000_000,
+                            wait_max_ns=2_000_000_000, hold_max_ns=None,
+                            posts=0, timeouts=0, deadlocks=0, owner_deaths=0,
+                            max_sleepers=0)
+        self.assertEqual((made.wait, made.wait_max, made.mean_wait),
+                         (3.0, 2.0, 1.5))
+
+    def test_reset_needs_owner_creator_or_cap_sys_admin(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root, to become another user")
+        n = self.name("l")
+        lock = rtsync.Lock(n)
+        lock.acquire()
+        result = MP.Value("i", 0, lock=False)
+        join_ok(self, child(_reset_as_nobody, n, result), "reset as nobody")
+        self.assertEqual(result.value, 2, "PermissionError")
+        self.assertEqual(lock.stats().acquisitions, 1)
+        lock.release()
+
+    def test_hold_time(self):
+        """hold_max_ns is None while hold_time is off, and measured (on a
+        mutex) while it is on."""
+        m = rtsync.Mutex(self.name("m"))
+        lock = rtsync.Lock(self.name("l"))
+        old = _hold_time_param()
+        if old == "N":
+            self.assertIsNone(m.stats().hold_max_ns)
+        if old is None or not os.access(HOLD_TIME_PARAM, os.W_OK):
+            self.skipTest("%s cannot be written" % HOLD_TIME_PARAM)
+        _set_hold_time("Y")
+        try:
+            self.assertEqual(m.stats().hold_max_ns, 0)
+            start = time.monotonic_ns()
+            with m:
+                time.sleep(HOLD)
+            took = time.monotonic_ns() - start
+            with lock:
+                pass
+            hold = m.stats().hold_max_ns
+            # Semaphores are not held by anyone: never measured.
+            self.assertIsNone(lock.stats().hold_max_ns)
+        finally:
+            _set_hold_time(old)
+        assert hold is not None
+        self.assertGreaterEqual(hold, HOLD * 1e9)
+        self.assertLessEqual(hold, took)
+        if old == "N":
+            self.assertIsNone(m.stats().hold_max_ns)
 
 
 # ---------------------------------------------------------------------------
