@@ -4,13 +4,16 @@
  * module: usage errors exit 2, failures exit 1 with "rtsyncctl: <what>:
  * <reason>" on stderr, and list (table and JSON, names with blanks,
  * backslashes and quotes), create, info, post, wait, unlink and lock -- CMD
- * do what they say, checked through librtsync and /proc/rtsync.
+ * do what they say, checked through librtsync and /proc/rtsync; stat,
+ * top and reset-stats show and reset the counts of a scripted contention
+ * (reset-stats refused to another uid).
  *
  * The tool is the static build (userspace/tools: make rtsyncctl-static),
  * expected at /rtsync/tests/rtsyncctl in the guest; RTSYNCCTL in the
  * environment names another path.
  */
 #define _GNU_SOURCE
+#include <grp.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 
@@ -34,8 +37,14 @@ struct run {
 
 /* ---- running the tool ---- */
 
-/* spawn - start the tool with the NULL-terminated @args; it runs on */
-static void spawn(struct run *r, const char *const args[])
+/* The uid that spawn_as() runs the tool as, with no capabilities. */
+#define NOBODY	65534
+
+/*
+ * spawn_as - start the tool with the NULL-terminated @args, as @uid (and
+ * gid) unless it is -1; it runs on
+ */
+static void spawn_as(struct run *r, uid_t uid, const char *const args[])
 {
 	const char *argv[32];
 	unsigned int n = 0;
@@ -55,9 +64,21 @@ static void spawn(struct run *r, const char *const args[])
 	if (r->pid == 0) {
 		dup2(fileno(r->out), STDOUT_FILENO);
 		dup2(fileno(r->err), STDERR_FILENO);
+		if (uid != (uid_t)-1 &&
+		    (setgroups(0, NULL) || setgid(uid) || setuid(uid)))
+			_exit(126);
+		/* top is stopped by these: not ignored, whatever we inherited. */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
 		execv(tool, (char **)argv);
 		_exit(127);
 	}
+}
+
+/* spawn - start the tool with the NULL-terminated @args; it runs on */
+static void spawn(struct run *r, const char *const args[])
+{
+	spawn_as(r, (uid_t)-1, args);
 }
 
 static void slurp(FILE *f, char *buf)
@@ -295,6 +316,46 @@ static void test_usage(void)
 	expect_error(&r, 2, "usage: list [--json]", "list with an argument");
 	run(&r, "list", "--yaml");
 	expect_error(&r, 2, "unknown option '--yaml'", "list with a bad option");
+
+	run(&r, "--help");
+	ok(strstr(r.stdout_text, "\n  stat [--json] NAME") &&
+	   strstr(r.stdout_text, "\n  top [--once [--json]]") &&
+	   strstr(r.stdout_text, "\n  reset-stats NAME"),
+	   "--help lists stat, top and reset-stats");
+	run(&r, "stat");
+	expect_error(&r, 2, "usage: stat [--json] NAME", "stat without a name");
+	run(&r, "stat", "a", "b");
+	expect_error(&r, 2, "usage: stat [--json] NAME", "stat with two names");
+	run(&r, "stat", "--yaml", name);
+	expect_error(&r, 2, "stat: unknown option '--yaml'",
+		     "stat with a bad option");
+	run(&r, "reset-stats");
+	expect_error(&r, 2, "usage: reset-stats NAME",
+		     "reset-stats without a name");
+	run(&r, "reset-stats", "a", "b");
+	expect_error(&r, 2, "usage: reset-stats NAME",
+		     "reset-stats with two names");
+	run(&r, "top", "extra");
+	expect_error(&r, 2, "usage: top [--once", "top with an argument");
+	run(&r, "top", "--sort", "name");
+	expect_error(&r, 2, "bad sort key 'name'", "top --sort with a bad key");
+	run(&r, "top", "--interval", "0");
+	expect_error(&r, 2, "bad interval '0'", "top --interval 0");
+	run(&r, "top", "--interval", "soon");
+	expect_error(&r, 2, "bad interval 'soon'", "top --interval soon");
+	run(&r, "top", "--interval");
+	expect_error(&r, 2, "option '--interval' needs a value",
+		     "top --interval without a value");
+	run(&r, "top", "-n", "0");
+	expect_error(&r, 2, "bad count '0'", "top -n 0");
+	run(&r, "top", "--json");
+	expect_error(&r, 2, "--json needs --once", "top --json without --once");
+	run(&r, "top", "--once", "-n", "2");
+	expect_error(&r, 2, "--once takes no --interval or -n",
+		     "top --once -n 2");
+	run(&r, "top", "--color");
+	expect_error(&r, 2, "top: unknown option '--color'",
+		     "top with a bad option");
 }
 
 static void test_missing(void)
@@ -314,6 +375,14 @@ static void test_missing(void)
 	expect_error(&r, 1, strerror(ENOENT), "post to a missing name");
 	run(&r, "wait", name);
 	expect_error(&r, 1, strerror(ENOENT), "wait on a missing name");
+	run(&r, "stat", name);
+	expect_error(&r, 1, strf("stat %s: %s", name, strerror(ENOENT)),
+		     "stat of a missing name");
+	run(&r, "stat", "--json", name);
+	expect_error(&r, 1, strerror(ENOENT), "stat --json of a missing name");
+	run(&r, "reset-stats", name);
+	expect_error(&r, 1, strf("reset-stats %s: %s", name, strerror(ENOENT)),
+		     "reset-stats of a missing name");
 
 	snprintf(marker, sizeof(marker), "/tmp/cli-marker-%d", (int)getpid());
 	run(&r, "lock", name, "--", "/bin/touch", marker);
@@ -619,6 +688,394 @@ static void test_list(void)
 	   "unlinked names are gone from list --json");
 }
 
+/* ---- statistics: stat, top, reset-stats ---- */
+
+#define HOLD_TIME_PARAM	"/sys/module/rtsync/parameters/hold_time"
+/* How long the child holds the mutex after the test sleeps on it. */
+#define HOLD_MS		50
+#define NS_PER_MS	1000000LL
+
+/*
+ * json_number - the number member @key of a JSON object on one line, or
+ * -1 when there is none. Names are JSON strings, whose quotes are
+ * escaped: a name cannot fake a member.
+ */
+static long long json_number(const char *text, const char *key)
+{
+	char pattern[64];
+	const char *p;
+
+	snprintf(pattern, sizeof(pattern), "\"%s\": ", key);
+	p = strstr(text, pattern);
+	if (!p)
+		return -1;
+	p += strlen(pattern);
+	if (*p < '0' || *p > '9')
+		return -1;
+	return strtoll(p, NULL, 10);
+}
+
+/* count_of - how many times @needle occurs in @text */
+static int count_of(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (; (text = strstr(text, needle)); text += strlen(needle))
+		n++;
+	return n;
+}
+
+/*
+ * hold_time - write @set ("Y" or "N") to the module parameter, or with
+ * @set NULL read its letter into *@got: 0 or an errno value
+ */
+static int hold_time(const char *set, char *got)
+{
+	FILE *f = fopen(HOLD_TIME_PARAM, set ? "we" : "re");
+	int err = 0, c;
+
+	if (!f)
+		return errno;
+	if (set) {
+		if (fputs(set, f) < 0)
+			err = EIO;
+	} else {
+		c = fgetc(f);
+		if (c == EOF)
+			err = EIO;
+		else
+			*got = (char)c;
+	}
+	if (fclose(f) && !err)
+		err = errno;
+	return err;
+}
+
+static volatile int *holder_ready;
+
+/*
+ * hold_while_waited - child: lock mutex @arg, wait until someone sleeps
+ * on it, hold it HOLD_MS more, unlock. Exits 0 or an errno value.
+ */
+static int hold_while_waited(void *arg)
+{
+	struct rtsync_mutex_status st;
+	int fd, err, i;
+
+	fd = rtsync_mutex_open(arg, 0, 0, 0);
+	if (fd < 0)
+		return errno;
+	err = rtsync_mutex_lock(fd);
+	if (err)
+		return err;
+	flag_set(holder_ready, 1);
+	for (i = 0; i < 1000; i++) {
+		if (!rtsync_mutex_info(fd, &st) && st.waiters == 1)
+			break;
+		sleep_ms(10);
+	}
+	if (i == 1000)
+		err = ETIMEDOUT;
+	else
+		sleep_ms(HOLD_MS);
+	if (rtsync_mutex_unlock(fd) && !err)
+		err = EPERM;
+	close(fd);
+	return err;
+}
+
+/*
+ * contend - one contended acquisition of mutex @fd (named @name): a child
+ * holds it until this process has slept in LOCK at least HOLD_MS. Two
+ * acquisitions in all, one contended, one wait of HOLD_MS or more.
+ */
+static int contend(int fd, const char *name)
+{
+	char child_text[80];
+	int err = ETIMEDOUT, code;
+	pid_t pid;
+
+	holder_ready = shared_mem(sizeof(int));
+	pid = start_child(hold_while_waited, (void *)name);
+	if (flag_wait(holder_ready, 1, 10000)) {
+		err = lock_within(fd, 20);
+		if (!err)
+			err = rtsync_mutex_unlock(fd);
+	}
+	code = wait_child(pid, 30);
+	shared_free((void *)holder_ready, sizeof(int));
+	return ok(!err && code == 0,
+		  "a child holds the mutex until LOCK here slept %d ms (LOCK: %s; child: %s)",
+		  HOLD_MS, strerror(err),
+		  describe_exit(code, child_text, sizeof(child_text)));
+}
+
+static void test_stat(const char *name, const char *calm)
+{
+	long long wait, max;
+	const char *nl;
+	struct run r;
+
+	run(&r, "stat", name);
+	if (expect(&r, 0, "type:          mutex\n", "stat of the contended mutex"))
+		ok(has_all(r.stdout_text, strf("name:          %s\n", name),
+			   "acquisitions:  2\n", "contended:     1\n",
+			   "timeouts:      0\n", "deadlocks:     0\n",
+			   "owner deaths:  0\n", "posts:         -\n",
+			   "max sleepers:  -\n",
+			   "hold max:      not measured (to measure: echo Y > " HOLD_TIME_PARAM ")\n",
+			   NULL),
+		   "stat: two acquisitions, one contended, '-' for what a mutex does not count, hold time not measured");
+	ok(strstr(line_with(r.stdout_text, "wait total:"), " ns)") &&
+	   strstr(line_with(r.stdout_text, "wait max:"), " ns)") &&
+	   *line_with(r.stdout_text, "wait mean:"),
+	   "stat: total, longest and mean wait");
+
+	run(&r, "stat", "--json", name);
+	if (expect(&r, 0, "{\"type\": \"mutex\", \"name\": ", "stat --json")) {
+		nl = strchr(r.stdout_text, '\n');
+		ok(nl && !nl[1] && nl[-1] == '}',
+		   "stat --json: one object on one line");
+		ok(has_all(r.stdout_text, strf("\"name\": \"%s\"", name),
+			   "\"acquisitions\": 2,", "\"contended\": 1,",
+			   "\"hold_max_ns\": 0,", "\"posts\": 0,",
+			   "\"timeouts\": 0,", "\"deadlocks\": 0,",
+			   "\"owner_deaths\": 0,", "\"max_sleepers\": 0,",
+			   "\"flags\": 0}", NULL),
+		   "stat --json: the counts as numbers");
+		wait = json_number(r.stdout_text, "wait_ns");
+		max = json_number(r.stdout_text, "wait_max_ns");
+		ok(max >= HOLD_MS * NS_PER_MS && wait >= max &&
+		   wait < 60000 * NS_PER_MS,
+		   "stat --json: the wait lasted the hold (wait_ns %lld, wait_max_ns %lld)",
+		   wait, max);
+	}
+
+	/* Mode 0600, owned by root: another uid cannot open it. */
+	spawn_as(&r, NOBODY, (const char *const[]){ "stat", calm, NULL });
+	reap(&r);
+	expect_error(&r, 1, strf("stat %s: %s", calm, strerror(EACCES)),
+		     "stat as another uid of a mode 0600 object");
+}
+
+static void test_stat_types(void)
+{
+	char sem[64], odd[80];
+	struct run r;
+	int fd;
+
+	test_name(sem, sizeof(sem), "cli-stat-sem");
+	run(&r, "create", "sem", sem);
+	run(&r, "post", sem, "2");
+	run(&r, "wait", sem);
+	expect(&r, 0, NULL, "post 2 and wait on a new semaphore");
+	run(&r, "stat", sem);
+	if (expect(&r, 0, "type:          semaphore\n", "stat of a semaphore"))
+		ok(has_all(r.stdout_text, "acquisitions:  1\n",
+			   "contended:     0\n", "posts:         1\n",
+			   "wait mean:     -\n", "hold max:      -\n",
+			   "owner deaths:  -\n", NULL),
+		   "stat: one unit taken, one post, no wait, no hold time");
+	run(&r, "stat", sem, "--json");
+	expect(&r, 0, strf("{\"type\": \"sem\", \"name\": \"%s\", \"acquisitions\": 1, \"contended\": 0, \"wait_ns\": 0,",
+			   sem),
+	       "stat NAME --json of a semaphore");
+	rtsync_unlink(sem);
+
+	/* A name with ESC and a tab: escaped for the terminal and in JSON. */
+	snprintf(odd, sizeof(odd), "cli-stat\033\t-%d", (int)getpid());
+	fd = rtsync_cond_open(odd, O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		bail_out("rtsync_cond_open");
+	run(&r, "stat", odd);
+	expect(&r, 0, strf("name:          cli-stat\\033\\011-%d\ntype:          condition variable\n",
+			   (int)getpid()),
+	       "stat of a condition variable: control bytes of its name as \\ooo");
+	ok(!strchr(r.stdout_text, '\033'), "stat: no control byte in the output");
+	run(&r, "stat", "--json", odd);
+	expect(&r, 0, strf("{\"type\": \"cond\", \"name\": \"cli-stat\\u001b\\t-%d\"",
+			   (int)getpid()),
+	       "stat --json: ESC as \\u001b, tab as \\t");
+	close(fd);
+	rtsync_unlink(odd);
+}
+
+/* output_soon - wait up to 10 s for a spawned run to print something */
+static int output_soon(const struct run *r)
+{
+	struct stat st;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (!fstat(fileno(r->out), &st) && st.st_size > 0)
+			return 1;
+		sleep_ms(10);
+	}
+	return 0;
+}
+
+static void test_top(const char *name, const char *calm)
+{
+	const int signals[] = { SIGINT, SIGTERM };
+	const char *line, *end;
+	unsigned int i;
+	struct run r;
+
+	run(&r, "top", "--once");
+	if (expect(&r, 0, "TYPE ", "top --once")) {
+		line = line_with(r.stdout_text, "TYPE");
+		ok(r.stdout_text[0] == 'T' &&
+		   !strcmp(table_field(line, 1), "CONTENDED") &&
+		   !strcmp(table_field(line, 7), "NAME"),
+		   "top --once: the head line first, NAME the 8th column");
+		line = line_with(r.stdout_text, strf("  %s\n", name));
+		ok(!strcmp(table_field(line, 0), "mutex") &&
+		   !strcmp(table_field(line, 1), "1") &&
+		   !strcmp(table_field(line, 5), "0") &&
+		   !strcmp(table_field(line, 6), "0"),
+		   "top --once: the contended mutex, contended 1, no timeouts or deadlocks");
+		ok(!*line_with(r.stdout_text, strf("  %s\n", calm)),
+		   "top --once: not the mutex never waited for");
+		if (!*line)
+			show(&r);
+	}
+	run(&r, "top", "--once", "--all", "--sort", "contended");
+	ok(r.code == 0 && *line_with(r.stdout_text, strf("  %s\n", calm)),
+	   "top --once --all --sort contended: also the mutex never waited for");
+
+	run(&r, "top", "--once", "--json");
+	if (expect(&r, 0, "[\n", "top --once --json")) {
+		end = r.stdout_text + strlen(r.stdout_text);
+		ok(r.stdout_text[0] == '[' && !strcmp(end - 2, "]\n"),
+		   "top --once --json: one JSON array");
+		ok(has_all(line_with(r.stdout_text,
+				     strf("\"name\": \"%s\"", name)),
+			   "{\"type\": \"mutex\"", "\"acquisitions\": 2,",
+			   "\"contended\": 1,", "\"timeouts\": 0,", NULL),
+		   "top --once --json: the contended mutex and its counts");
+		ok(!strstr(r.stdout_text, strf("\"name\": \"%s\"", calm)),
+		   "top --once --json: not the mutex never waited for");
+	}
+
+	run(&r, "top", "-n", "2", "--interval", "0.1");
+	if (expect(&r, 0, "rtsyncctl top", "top -n 2 --interval 0.1")) {
+		ok(count_of(r.stdout_text, "rtsyncctl top ") == 2 &&
+		   count_of(r.stdout_text, "\nTYPE ") == 2,
+		   "top -n 2: two tables");
+		ok(!strchr(r.stdout_text, '\033'),
+		   "top: no escape sequences when stdout is not a terminal");
+		ok(strstr(r.stdout_text, strf("  %s\n", name)) != NULL,
+		   "top: the contended mutex is in the table");
+	}
+
+	/* Without -n it refreshes until a signal, and exits 0 then. */
+	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+		spawn(&r, (const char *const[]){ "top", "--interval", "0.1",
+						 NULL });
+		ok(output_soon(&r), "top --interval 0.1 prints a table");
+		kill(r.pid, signals[i]);
+		reap(&r);
+		expect(&r, 0, "rtsyncctl top",
+		       strf("top stops on %s", sigabbrev_np(signals[i])));
+	}
+}
+
+static void test_reset_stats(int fd, const char *name)
+{
+	char was = 'N';
+	long long held;
+	struct run r;
+	int err;
+
+	spawn_as(&r, NOBODY, (const char *const[]){ "reset-stats", name,
+						    NULL });
+	reap(&r);
+	expect_error(&r, 1,
+		     strf("reset-stats %s: %s (only its owner or creator",
+			  name, strerror(EPERM)),
+		     "reset-stats as another uid: permission error");
+	spawn_as(&r, NOBODY, (const char *const[]){ "stat", "--json", name,
+						    NULL });
+	reap(&r);
+	expect(&r, 0, "\"acquisitions\": 2, \"contended\": 1,",
+	       "stat as another uid of a mode 0666 object: the refused reset changed nothing");
+
+	/* Hold times, while the module parameter is on. */
+	err = hold_time(NULL, &was);
+	if (err) {
+		skip(strf("%s: %s", HOLD_TIME_PARAM, strerror(err)),
+		     "stat with hold_time on");
+	} else if (!hold_time("Y", NULL)) {
+		if (!rtsync_mutex_lock(fd)) {
+			sleep_ms(20);
+			rtsync_mutex_unlock(fd);
+		}
+		run(&r, "stat", "--json", name);
+		held = json_number(r.stdout_text, "hold_max_ns");
+		ok(r.code == 0 && strstr(r.stdout_text, "\"flags\": 1}") &&
+		   held >= 20 * NS_PER_MS && held < 60000 * NS_PER_MS,
+		   "hold_time on: stat --json has flag 1 and the 20 ms hold (hold_max_ns %lld)",
+		   held);
+		run(&r, "stat", name);
+		ok(r.code == 0 &&
+		   strstr(line_with(r.stdout_text, "hold max:"), " ns)") &&
+		   !strstr(r.stdout_text, "measured"),
+		   "hold_time on: stat shows the longest hold");
+		hold_time(was == 'Y' ? "Y" : "N", NULL);
+	}
+
+	run(&r, "reset-stats", name);
+	expect(&r, 0, NULL, "reset-stats as the owner");
+	ok(!r.stdout_text[0] && !r.stderr_text[0],
+	   "reset-stats prints nothing");
+	run(&r, "stat", "--json", name);
+	expect(&r, 0,
+	       "\"acquisitions\": 0, \"contended\": 0, \"wait_ns\": 0, \"wait_max_ns\": 0, \"hold_max_ns\": 0, \"posts\": 0, \"timeouts\": 0, \"deadlocks\": 0, \"owner_deaths\": 0, \"max_sleepers\": 0,",
+	       "after reset-stats every counter is 0");
+	run(&r, "top", "--once");
+	ok(r.code == 0 && !*line_with(r.stdout_text, strf("  %s\n", name)),
+	   "after reset-stats top --once leaves it out");
+}
+
+static void test_stats(void)
+{
+	char name[64], calm[64], was = 'N';
+	int fd, cfd, hold_err;
+
+	test_name(name, sizeof(name), "cli-stat");
+	test_name(calm, sizeof(calm), "cli-calm");
+	/* 0666: another uid may open it, and still not reset it. */
+	umask(0);
+	fd = rtsync_mutex_open(name, O_CREAT | O_EXCL, 0666, 0);
+	umask(022);
+	if (fd < 0)
+		bail_out("rtsync_mutex_open");
+	cfd = rtsync_mutex_open(calm, O_CREAT | O_EXCL, 0600, 0);
+	if (cfd < 0)
+		bail_out("rtsync_mutex_open");
+	ok(!rtsync_mutex_lock(cfd) && !rtsync_mutex_unlock(cfd),
+	   "one lock of another mutex, never waited for");
+
+	/* Hold times off, whatever an earlier program left. */
+	hold_err = hold_time(NULL, &was);
+	if (!hold_err)
+		hold_err = hold_time("N", NULL);
+	if (hold_err)
+		diag("%s: %s", HOLD_TIME_PARAM, strerror(hold_err));
+
+	if (contend(fd, name)) {
+		test_stat(name, calm);
+		test_top(name, calm);
+		test_reset_stats(fd, name);
+	}
+	test_stat_types();
+
+	if (!hold_err)
+		hold_time(was == 'Y' ? "Y" : "N", NULL);
+	drop_object(fd, name);
+	drop_object(cfd, calm);
+}
+
 int main(void)
 {
 	tool = getenv("RTSYNCCTL");
@@ -639,5 +1096,6 @@ int main(void)
 	test_cond();
 	test_list();
 	test_list_controls();
+	test_stats();
 	return tap_done();
 }

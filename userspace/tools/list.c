@@ -107,7 +107,7 @@ static void format_row(const struct proc_entry *e,
  * look-alike or right-to-left characters) and each object stays on one
  * line. A space stays a space: it cannot break the last column.
  */
-static void write_table_name(FILE *out, const char *name)
+void write_table_name(FILE *out, const char *name)
 {
 	const unsigned char *p;
 
@@ -153,7 +153,7 @@ void list_write_table(FILE *out, const struct proc_list *list)
  * not part of well-formed UTF-8 cannot be carried by JSON and becomes
  * U+FFFD (documented in rtsyncctl(1)).
  */
-static void write_json_string(FILE *out, const char *s)
+void write_json_string(FILE *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t len;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * Parser of /proc/rtsync (see proc.h for the format).
+ * Parser of /proc/rtsync (see proc.h for the format), and what it shares
+ * with the parser of /proc/rtsync_stats (proc_stats.c): splitting lines,
+ * finding columns by their header names, numbers and names.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,11 +27,8 @@ static const char *const column_names[COL_COUNT] = {
 	[COL_NAME] = "name",
 };
 
-/* A name escapes to at most 4 bytes per byte; the other columns are short. */
-#define MAX_FIELDS 64
-
-/* split - cut @line at blanks into at most MAX_FIELDS words; -1 if more */
-static int split(char *line, char *fields[MAX_FIELDS])
+/* split - cut @line at blanks into at most PROC_FIELDS_MAX words; -1 if more */
+static int split(char *line, char *fields[PROC_FIELDS_MAX])
 {
 	char *save = NULL, *word;
 	int n = 0;
@@ -37,7 +36,7 @@ static int split(char *line, char *fields[MAX_FIELDS])
 	line[strcspn(line, "\n")] = '\0';
 	for (word = strtok_r(line, BLANKS, &save); word;
 	     word = strtok_r(NULL, BLANKS, &save)) {
-		if (n == MAX_FIELDS)
+		if (n == PROC_FIELDS_MAX)
 			return -1;
 		fields[n++] = word;
 	}
@@ -45,37 +44,49 @@ static int split(char *line, char *fields[MAX_FIELDS])
 }
 
 /* parse_header - where each needed column is; -1 if one is missing */
-static int parse_header(char *line, int where[COL_COUNT], int *ncols)
+static int parse_header(char *line, const char *const columns[],
+			int ncolumns, int where[], int *nfields)
 {
-	char *fields[MAX_FIELDS];
+	char *fields[PROC_FIELDS_MAX];
 	int c, i, n;
 
 	n = split(line, fields);
 	if (n < 0)
 		return -1;
-	for (c = 0; c < COL_COUNT; c++) {
+	for (c = 0; c < ncolumns; c++) {
 		where[c] = -1;
 		for (i = 0; i < n; i++)
-			if (!strcmp(fields[i], column_names[c]))
+			if (!strcmp(fields[i], columns[c]))
 				where[c] = i;
 		if (where[c] < 0)
 			return -1;
 	}
-	*ncols = n;
+	*nfields = n;
+	return 0;
+}
+
+int proc_number(const char *s, int base, unsigned long long max,
+		unsigned long long *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, base);
+	if (errno || end == s || *end || v > max)
+		return -1;
+	*out = v;
 	return 0;
 }
 
 /* parse_uint - a whole word as an unsigned 32-bit number in @base */
 static int parse_uint(const char *s, int base, unsigned int *out)
 {
-	unsigned long v;
-	char *end;
+	unsigned long long v;
 
-	if (*s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, base);
-	if (errno || end == s || *end || v > 0xffffffffUL)
+	if (proc_number(s, base, 0xffffffffU, &v))
 		return -1;
 	*out = (unsigned int)v;
 	return 0;
@@ -126,15 +137,12 @@ int proc_unescape(const char *in, char out[RTSYNC_NAME_MAX + 1])
 	return 0;
 }
 
-/* parse_entry - one object line; -1 if it is malformed */
-static int parse_entry(char *line, const int where[COL_COUNT], int ncols,
-		       struct proc_entry *e)
+/* parse_entry - one object line, as split into words; -1 if malformed */
+static int parse_entry(char *const f[], const int where[], void *entry)
 {
-	char *f[MAX_FIELDS];
+	struct proc_entry *e = entry;
 	int tid, pid, value, max;
 
-	if (split(line, f) != ncols)
-		return -1;
 	memset(e, 0, sizeof(*e));
 	if (strlen(f[where[COL_TYPE]]) > PROC_TYPE_MAX)
 		return -1;
@@ -168,37 +176,42 @@ static int by_name(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-int proc_parse(FILE *in, struct proc_list *list, unsigned int *bad_line)
+int proc_read(FILE *in, const char *const columns[], int ncolumns,
+	      size_t entry_size, proc_line_parser *parse, void **entries,
+	      size_t *count, unsigned int *bad_line)
 {
-	struct proc_entry *entries = NULL, *grown;
-	size_t count = 0, capacity = 0, size = 0;
-	int where[COL_COUNT], ncols = 0, err = 0;
+	size_t n = 0, capacity = 0, size = 0;
+	int where[PROC_FIELDS_MAX], nfields = 0, err = 0;
+	char *fields[PROC_FIELDS_MAX], *line = NULL, *all = NULL, *grown;
 	unsigned int line_no = 0;
-	char *line = NULL;
 
+	if (ncolumns > PROC_FIELDS_MAX)
+		return EINVAL;
 	while (getline(&line, &size, in) >= 0) {
 		line_no++;
 		if (line_no == 1) {
-			if (parse_header(line, where, &ncols)) {
+			if (parse_header(line, columns, ncolumns, where,
+					 &nfields)) {
 				err = EBADMSG;
 				break;
 			}
 			continue;
 		}
-		if (count == capacity) {
+		if (n == capacity) {
 			capacity = capacity ? 2 * capacity : 16;
-			grown = realloc(entries, capacity * sizeof(*entries));
+			grown = realloc(all, capacity * entry_size);
 			if (!grown) {
 				err = ENOMEM;
 				break;
 			}
-			entries = grown;
+			all = grown;
 		}
-		if (parse_entry(line, where, ncols, &entries[count])) {
+		if (split(line, fields) != nfields ||
+		    parse(fields, where, all + n * entry_size)) {
 			err = EBADMSG;
 			break;
 		}
-		count++;
+		n++;
 	}
 	if (!err && ferror(in))
 		err = errno ? errno : EIO;
@@ -207,11 +220,26 @@ int proc_parse(FILE *in, struct proc_list *list, unsigned int *bad_line)
 	free(line);
 	if (err) {
 		*bad_line = line_no;
-		free(entries);
+		free(all);
 		return err;
 	}
+	*entries = all;
+	*count = n;
+	return 0;
+}
+
+int proc_parse(FILE *in, struct proc_list *list, unsigned int *bad_line)
+{
+	void *entries;
+	size_t count;
+	int err;
+
+	err = proc_read(in, column_names, COL_COUNT, sizeof(struct proc_entry),
+			parse_entry, &entries, &count, bad_line);
+	if (err)
+		return err;
 	if (count)
-		qsort(entries, count, sizeof(*entries), by_name);
+		qsort(entries, count, sizeof(struct proc_entry), by_name);
 	list->entries = entries;
 	list->count = count;
 	return 0;

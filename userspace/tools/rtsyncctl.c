@@ -2,7 +2,8 @@
 /*
  * rtsyncctl - list, create, inspect, use and remove rtsync objects from the
  * shell. This file holds the commands that work through librtsync; `list`
- * reads /proc/rtsync (list.c, proc.c).
+ * reads /proc/rtsync (list.c, proc.c), and `top` /proc/rtsync_stats (top.c,
+ * proc_stats.c); `stat` and `top` show statistics as stats.c writes them.
  *
  * Exit status: 0 success, 1 failure, 2 usage error; `lock` exits with the
  * command's status. Errors go to stderr as "rtsyncctl: <what>: <reason>".
@@ -38,6 +39,18 @@ static const char usage_text[] =
 "                               create a condition variable\n"
 "  unlink NAME                  remove NAME; open users keep the object\n"
 "  info NAME                    show the state of the named object\n"
+"  stat [--json] NAME           show the statistics of the named object: how\n"
+"                               often and how long it was waited for\n"
+"  top [--once [--json]] [--interval SECONDS] [-n COUNT] [--all]\n"
+"      [--sort wait|contended|max|timeouts]\n"
+"                               the objects waited for most, from\n"
+"                               /proc/rtsync_stats, refreshed every SECONDS\n"
+"                               (default 1) until interrupted or COUNT\n"
+"                               times; --once: one table of the totals\n"
+"                               (--json: a JSON array); --all: also the\n"
+"                               objects never waited for\n"
+"  reset-stats NAME             zero the statistics of the named object\n"
+"                               (its owner or creator, or CAP_SYS_ADMIN)\n"
 "  post NAME [N]                add N (default 1) to semaphore NAME\n"
 "  wait NAME                    take one unit of semaphore NAME, sleeping\n"
 "                               while its count is 0\n"
@@ -245,6 +258,32 @@ static int open_sem(const char *name)
 	return rtsync_sem_open(name, 0, 0, 0, RTSYNC_SEM_VALUE_MAX);
 }
 
+/* The type of an object open_any() opened, as /proc/rtsync names it. */
+static const char *const type_words[] = { "mutex", "sem", "cond" };
+
+enum object_type { OBJ_MUTEX, OBJ_SEM, OBJ_COND };
+
+/*
+ * open_any - open the existing object @name, whatever its type. One name
+ * space for all types: opening a name as the wrong type is EINVAL, so try
+ * each in turn. Returns the fd, or -1 with errno set.
+ */
+static int open_any(const char *name, enum object_type *type)
+{
+	int fd;
+
+	*type = OBJ_MUTEX;
+	fd = rtsync_mutex_open(name, 0, 0, 0);
+	if (fd >= 0 || errno != EINVAL)
+		return fd;
+	*type = OBJ_SEM;
+	fd = open_sem(name);
+	if (fd >= 0 || errno != EINVAL)
+		return fd;
+	*type = OBJ_COND;
+	return rtsync_cond_open(name, 0, 0);
+}
+
 static void print_flags(const char *type, unsigned int flags)
 {
 	const char *names[FLAG_NAMES_MAX];
@@ -315,6 +354,7 @@ static int print_cond(int fd, const char *name)
 
 static int cmd_info(int argc, char **argv)
 {
+	enum object_type type;
 	const char *name;
 	int fd, ret;
 
@@ -322,31 +362,85 @@ static int cmd_info(int argc, char **argv)
 		return usage_error("usage: info NAME");
 	name = argv[1];
 
-	/*
-	 * One name space for all types: opening a name as the wrong type is
-	 * EINVAL, so try each in turn.
-	 */
-	fd = rtsync_mutex_open(name, 0, 0, 0);
-	if (fd >= 0) {
-		ret = print_mutex(fd, name);
-		goto out;
-	}
-	if (errno != EINVAL)
-		return fail("info", name, errno);
-	fd = open_sem(name);
-	if (fd >= 0) {
-		ret = print_sem(fd, name);
-		goto out;
-	}
-	if (errno != EINVAL)
-		return fail("info", name, errno);
-	fd = rtsync_cond_open(name, 0, 0);
+	fd = open_any(name, &type);
 	if (fd < 0)
 		return fail("info", name, errno);
-	ret = print_cond(fd, name);
-out:
+	switch (type) {
+	case OBJ_MUTEX:
+		ret = print_mutex(fd, name);
+		break;
+	case OBJ_SEM:
+		ret = print_sem(fd, name);
+		break;
+	default:
+		ret = print_cond(fd, name);
+		break;
+	}
 	rtsync_close(fd);
 	return ret;
+}
+
+static int cmd_stat(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rtsync_stats st;
+	enum object_type type;
+	int json = 0, opt, fd, err;
+	const char *name;
+
+	/* --json may follow NAME; getopt_long moves it to the front. */
+	opterr = 0;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		if (opt != 'j')
+			return usage_error("stat: unknown option '%s'",
+					   argv[optind - 1]);
+		json = 1;
+	}
+	if (argc - optind != 1)
+		return usage_error("usage: stat [--json] NAME");
+	name = argv[optind];
+
+	fd = open_any(name, &type);
+	if (fd < 0)
+		return fail("stat", name, errno);
+	err = rtsync_stats(fd, &st);
+	rtsync_close(fd);
+	if (err)
+		return fail("stat", name, err);
+	if (json) {
+		stats_write_json(stdout, type_words[type], name, &st, 1);
+		putchar('\n');
+	} else {
+		stats_write_text(stdout, type_words[type], name, &st);
+	}
+	return EXIT_SUCCESS;
+}
+
+static int cmd_reset_stats(int argc, char **argv)
+{
+	enum object_type type;
+	const char *name;
+	int fd, err;
+
+	if (argc != 2)
+		return usage_error("usage: reset-stats NAME");
+	name = argv[1];
+
+	fd = open_any(name, &type);
+	if (fd < 0)
+		return fail("reset-stats", name, errno);
+	err = rtsync_stats_reset(fd);
+	rtsync_close(fd);
+	if (err == EPERM)
+		return fail_hinted("reset-stats", name, err,
+				   "only its owner or creator, or CAP_SYS_ADMIN, may reset its statistics");
+	if (err)
+		return fail("reset-stats", name, err);
+	return EXIT_SUCCESS;
 }
 
 static int cmd_post(int argc, char **argv)
@@ -488,6 +582,9 @@ static const struct {
 	{ "create", cmd_create },
 	{ "unlink", cmd_unlink },
 	{ "info", cmd_info },
+	{ "stat", cmd_stat },
+	{ "top", cmd_top },
+	{ "reset-stats", cmd_reset_stats },
 	{ "post", cmd_post },
 	{ "wait", cmd_wait },
 	{ "lock", cmd_lock },
