@@ -50,6 +50,13 @@ host_tests() {
 		say "running librtsync's unit tests on this machine (make -C userspace/lib check) ..." >&2
 		host_step librtsync "$HOST_TEST_TIMEOUT" \
 			make -s --no-print-directory -C "$TOP/userspace/lib" check
+		say "running rtsyncctl's unit tests on this machine (userspace/tools list_test, stats_test) ..." >&2
+		for t in list_test stats_test; do
+			# One TAP stream per step: each program has its own plan.
+			host_step "rtsyncctl-$t" "$HOST_TEST_TIMEOUT" sh -c \
+				'make -s --no-print-directory -C "$1" "$2" >&2 && cd "$1" && "./$2"' \
+				sh "$TOP/userspace/tools" "$t"
+		done
 		say "checking make install, pkg-config, man pages and dkms (tests/install/check-install.sh, kernel ${abi:-?}) ..." >&2
 		host_step install "$INSTALL_TEST_TIMEOUT" \
 			env KDIR="/usr/src/linux-headers-$abi" "$TOP/tests/install/check-install.sh"
