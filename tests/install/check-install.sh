@@ -99,7 +99,7 @@ rtsync_mutex_consistent rtsync_mutex_info rtsync_mutex_lock
 rtsync_mutex_open rtsync_mutex_timedlock rtsync_mutex_trylock
 rtsync_mutex_unlock rtsync_sem_info rtsync_sem_open rtsync_sem_post
 rtsync_sem_timedwait rtsync_sem_trywait rtsync_sem_wait rtsync_setperm
-rtsync_unlink rtsync_version"
+rtsync_stats rtsync_stats_reset rtsync_unlink rtsync_version"
 
 expected_files() {
 	local name
