@@ -90,8 +90,8 @@ struct rtsync_object *rtsync_object_fdget(int fd, struct fd *f)
  * @cmd:  the command
  * @argp: its argument
  *
- * SETPERM, STATS and STATS_RESET, for every type; EINVAL for an ioctl of another object type (as
- * in ntsync); ENOTTY for anything else.
+ * SETPERM, STATS and STATS_RESET, for every type; EINVAL for an ioctl of
+ * another object type (as in ntsync); ENOTTY for anything else.
  */
 long rtsync_object_ioctl(struct rtsync_object *obj, unsigned int cmd,
 			 void __user *argp)
