@@ -73,7 +73,7 @@ int rtsync_cond_wait(struct rtsync_cond *c, struct rtsync_mutex *m,
 	struct rtsync_contention *stats;
 	struct rtsync_waiter w;
 	bool timed_out = false;
-	u64 start;
+	u64 start, slept;
 	int ret;
 
 	ret = rtsync_mutex_check_wait(m);
@@ -109,8 +109,8 @@ int rtsync_cond_wait(struct rtsync_cond *c, struct rtsync_mutex *m,
 	if (timeout)
 		timed_out = rtsync_timeout_stop(timeout);
 	ret = w.woken ? 0 : timed_out ? -ETIMEDOUT : -EINTR;
-	rtsync_contention_wait_done(stats, start, ret, w.woken);
-	trace_rtsync_cond_woken(&c->obj, ktime_get_ns() - start, ret);
+	slept = rtsync_contention_wait_done(stats, start, ret, w.woken);
+	trace_rtsync_cond_woken(&c->obj, slept, ret);
 
 	ret = rtsync_mutex_relock(m);
 	if (ret)

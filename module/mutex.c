@@ -211,7 +211,7 @@ static noinline int rtsync_mutex_lock_slow(struct rtsync_thread *self,
 	struct rtsync_timeout *timeout = NULL;
 	struct rtsync_contention *stats;
 	bool timed_out = false;
-	u64 start;
+	u64 start, slept;
 	int ret;
 
 	if (deadline) {
@@ -243,9 +243,9 @@ static noinline int rtsync_mutex_lock_slow(struct rtsync_thread *self,
 		timed_out = rtsync_timeout_stop(timeout);
 	if (ret == -EINTR && timed_out)
 		ret = -ETIMEDOUT;
-	rtsync_contention_wait_done(stats, start, ret, !ret);
+	slept = rtsync_contention_wait_done(stats, start, ret, !ret);
 	if (ret == -ETIMEDOUT)
-		trace_rtsync_mutex_timeout(&m->obj, ktime_get_ns() - start, ret);
+		trace_rtsync_mutex_timeout(&m->obj, slept, ret);
 	if (ret == -EINTR)
 		return -ERESTARTSYS;
 	if (ret)
@@ -260,7 +260,7 @@ static noinline int rtsync_mutex_lock_slow(struct rtsync_thread *self,
 		rt_mutex_unlock(&m->rtm);	/* still acquired for lockdep */
 		return -ERESTARTSYS;
 	}
-	return rtsync_mutex_acquired(self, m, ktime_get_ns() - start);
+	return rtsync_mutex_acquired(self, m, slept);
 }
 
 /*

@@ -522,8 +522,8 @@ void rtsync_waitq_sleep(struct rtsync_waitq *q, struct rtsync_waiter *w);
 /* stats.c */
 DECLARE_STATIC_KEY_FALSE(rtsync_hold_time_key);
 struct rtsync_contention *rtsync_contention_get(struct rtsync_object *obj);
-void rtsync_contention_wait_done(struct rtsync_contention *c, u64 start,
-				 int ret, bool acquired);
+u64 rtsync_contention_wait_done(struct rtsync_contention *c, u64 start,
+				int ret, bool acquired);
 void rtsync_contention_deadlock(struct rtsync_object *obj);
 void rtsync_hold_begin(struct rtsync_mutex *m);
 u64 rtsync_hold_end(struct rtsync_mutex *m);

@@ -85,7 +85,7 @@ int rtsync_sem_wait(struct rtsync_sem *s,
 	struct rtsync_contention *stats;
 	struct rtsync_waiter w;
 	bool timed_out = false;
-	bool slept = false;
+	bool asleep = false;
 	u64 start;
 	int ret;
 
@@ -108,7 +108,7 @@ int rtsync_sem_wait(struct rtsync_sem *s,
 		/* A unit handed over by POST counts as taken here. */
 		if (w.woken)
 			s->taken++;
-		slept = true;
+		asleep = true;
 	}
 	spin_unlock(&s->sleepers.lock);
 	if (timeout)
@@ -118,9 +118,11 @@ int rtsync_sem_wait(struct rtsync_sem *s,
 		ret = 0;
 	else
 		ret = timed_out ? -ETIMEDOUT : -EINTR;
-	if (slept) {
-		rtsync_contention_wait_done(stats, start, ret, w.woken);
-		trace_rtsync_sem_woken(&s->obj, ktime_get_ns() - start, ret);
+	if (asleep) {
+		u64 slept = rtsync_contention_wait_done(stats, start, ret,
+							w.woken);
+
+		trace_rtsync_sem_woken(&s->obj, slept, ret);
 	}
 	return ret == -EINTR ? -ERESTARTSYS : ret;
 }

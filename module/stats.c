@@ -103,14 +103,16 @@ static void rtsync_stat_max(atomic64_t *max, s64 v)
  * @start:    ktime_get_ns() when the sleep began
  * @ret:      how it ended (0 or -EOWNERDEAD: got it; -ETIMEDOUT; ...)
  * @acquired: the waiter got what it waited for
+ *
+ * Return: how long it slept, for the trace events (one clock read).
  */
-void rtsync_contention_wait_done(struct rtsync_contention *c, u64 start,
-				 int ret, bool acquired)
+u64 rtsync_contention_wait_done(struct rtsync_contention *c, u64 start,
+				int ret, bool acquired)
 {
-	s64 slept = ktime_get_ns() - start;
+	u64 slept = ktime_get_ns() - start;
 
 	if (!c)
-		return;
+		return slept;
 	if (acquired)
 		atomic64_inc(&c->contended);
 	atomic64_add(slept, &c->wait_ns);
@@ -119,6 +121,7 @@ void rtsync_contention_wait_done(struct rtsync_contention *c, u64 start,
 		atomic_inc(&c->timeouts);
 	else if (ret == -EDEADLK)
 		atomic_inc(&c->deadlocks);
+	return slept;
 }
 
 /* A LOCK of @obj was refused with EDEADLK before sleeping (may sleep). */
