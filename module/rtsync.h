@@ -521,7 +521,7 @@ void rtsync_waitq_sleep(struct rtsync_waitq *q, struct rtsync_waiter *w);
 
 /* stats.c */
 DECLARE_STATIC_KEY_FALSE(rtsync_hold_time_key);
-struct rtsync_contention *rtsync_contention_get(struct rtsync_object *obj);
+struct rtsync_contention *rtsync_contention_alloc(struct rtsync_object *obj);
 u64 rtsync_contention_wait_done(struct rtsync_contention *c, u64 start,
 				int ret, bool acquired);
 void rtsync_contention_deadlock(struct rtsync_object *obj);
@@ -558,6 +558,19 @@ static inline struct task_struct *rtsync_mutex_owner(struct rtsync_mutex *m)
 
 /* The caller holds @m: the only thread that may touch its owner fields. */
 #define rtsync_assert_owner(m)	rtsync_assert(rtsync_mutex_owner(m) == current)
+
+/*
+ * @obj's contention counters, made at its first contention (stats.c). The
+ * caller is about to sleep on @obj (may sleep). Return: the counters, or
+ * NULL if there is no memory for them (the wait is then not counted).
+ */
+static inline struct rtsync_contention *
+rtsync_contention_get(struct rtsync_object *obj)
+{
+	struct rtsync_contention *c = READ_ONCE(obj->contention);
+
+	return likely(c) ? c : rtsync_contention_alloc(obj);
+}
 
 /* Drop a counted reference; may be called in atomic context. */
 static inline void rtsync_object_put(struct rtsync_object *obj)

@@ -65,17 +65,16 @@ MODULE_PARM_DESC(hold_time,
 		 "Measure how long mutexes are held (two clock reads per hold; default N)");
 
 /**
- * rtsync_contention_get - @obj's contention counters, made if needed
+ * rtsync_contention_alloc - make @obj's contention counters
  * @obj: the object; the caller is about to sleep on it (may sleep)
  *
+ * For rtsync_contention_get(), the first time.
  * Return: the counters, or NULL if there is no memory for them.
  */
-struct rtsync_contention *rtsync_contention_get(struct rtsync_object *obj)
+struct rtsync_contention *rtsync_contention_alloc(struct rtsync_object *obj)
 {
-	struct rtsync_contention *c = READ_ONCE(obj->contention), *old;
+	struct rtsync_contention *c, *old;
 
-	if (likely(c))
-		return c;
 	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!c)
 		return NULL;
