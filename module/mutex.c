@@ -73,15 +73,15 @@ static bool rtsync_mutex_is_owner(struct rtsync_mutex *m)
 
 /*
  * The owner lets go of @m: its hold time, if timed, and the trace event.
- * Out of line, behind static keys, so that an UNLOCK with neither on
- * keeps no register for them (measured: it cost the uncontended pair a
- * stack frame).
+ * Out of line, behind one static key (stats.c: rtsync_hold_work_key),
+ * so that an UNLOCK with neither on keeps no register for them
+ * (measured: inline, the event cost the uncontended pair a stack frame).
  */
 static noinline void rtsync_mutex_released(struct rtsync_mutex *m)
 {
 	u64 held = 0;
 
-	if (static_branch_unlikely(&rtsync_hold_time_key))
+	if (static_key_enabled(&rtsync_hold_time_key))
 		held = rtsync_hold_end(m);
 	trace_rtsync_mutex_released(&m->obj, held);
 }
@@ -93,8 +93,7 @@ static noinline void rtsync_mutex_released(struct rtsync_mutex *m)
 static __always_inline void rtsync_mutex_release(struct rtsync_mutex *m)
 {
 	rtsync_assert_owner(m);
-	if (static_branch_unlikely(&rtsync_hold_time_key) ||
-	    trace_rtsync_mutex_released_enabled())
+	if (static_branch_unlikely(&rtsync_hold_work_key))
 		rtsync_mutex_released(m);
 	hlist_del_init(&m->held_node);
 	m->recursion = 0;
@@ -109,7 +108,7 @@ static __always_inline void rtsync_mutex_release(struct rtsync_mutex *m)
 static noinline void rtsync_mutex_taken(struct rtsync_mutex *m, u64 wait_ns,
 					int ret)
 {
-	if (static_branch_unlikely(&rtsync_hold_time_key))
+	if (static_key_enabled(&rtsync_hold_time_key))
 		rtsync_hold_begin(m);
 	trace_rtsync_mutex_acquired(&m->obj, wait_ns, ret);
 }
@@ -122,8 +121,7 @@ static __always_inline int rtsync_mutex_count(struct rtsync_mutex *m,
 					      u64 wait_ns, int ret)
 {
 	WRITE_ONCE(m->acquisitions, m->acquisitions + 1);
-	if (static_branch_unlikely(&rtsync_hold_time_key) ||
-	    trace_rtsync_mutex_acquired_enabled())
+	if (static_branch_unlikely(&rtsync_hold_work_key))
 		rtsync_mutex_taken(m, wait_ns, ret);
 	return ret;
 }

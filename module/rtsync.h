@@ -521,6 +521,9 @@ void rtsync_waitq_sleep(struct rtsync_waitq *q, struct rtsync_waiter *w);
 
 /* stats.c */
 DECLARE_STATIC_KEY_FALSE(rtsync_hold_time_key);
+DECLARE_STATIC_KEY_FALSE(rtsync_hold_work_key);
+int rtsync_hold_trace_reg(void);
+void rtsync_hold_trace_unreg(void);
 struct rtsync_contention *rtsync_contention_alloc(struct rtsync_object *obj);
 u64 rtsync_contention_wait_done(struct rtsync_contention *c, u64 start,
 				int ret, bool acquired);

@@ -19,7 +19,8 @@
  *
  * Hold times cost two clock reads per hold on the uncontended path, so
  * they are measured only while the module parameter hold_time is on (a
- * static key: off, its test is a jump that is not taken).
+ * static key, rtsync_hold_work_key, shared with the trace events of each
+ * hold: off, LOCK and UNLOCK each pass one no-op instruction).
  *
  * Readers see each counter as it is at that moment; a snapshot is not
  * atomic across counters, and a reset races with concurrent updates (an
@@ -35,6 +36,28 @@
 
 DEFINE_STATIC_KEY_FALSE(rtsync_hold_time_key);
 
+/*
+ * On while anything wants to see every hold of a mutex: the hold_time
+ * parameter, or the mutex acquired or released trace event (a count of
+ * them). One key, so that LOCK and UNLOCK test one each: testing the
+ * parameter's and the event's keys one after the other cost the
+ * uncontended pair a jump (measured).
+ */
+DEFINE_STATIC_KEY_FALSE(rtsync_hold_work_key);
+
+/* Registration functions of the two trace events (trace.h). */
+int rtsync_hold_trace_reg(void)
+{
+	static_branch_inc(&rtsync_hold_work_key);
+	return 0;
+}
+
+void rtsync_hold_trace_unreg(void)
+{
+	static_branch_dec(&rtsync_hold_work_key);
+}
+
+/* Parameter writes are serialised by the module's parameter lock. */
 static int rtsync_hold_time_set(const char *val, const struct kernel_param *kp)
 {
 	bool on;
@@ -43,10 +66,15 @@ static int rtsync_hold_time_set(const char *val, const struct kernel_param *kp)
 	ret = kstrtobool(val, &on);
 	if (ret)
 		return ret;
-	if (on)
+	if (on == static_key_enabled(&rtsync_hold_time_key))
+		return 0;
+	if (on) {
 		static_branch_enable(&rtsync_hold_time_key);
-	else
+		static_branch_inc(&rtsync_hold_work_key);
+	} else {
+		static_branch_dec(&rtsync_hold_work_key);
 		static_branch_disable(&rtsync_hold_time_key);
+	}
 	return 0;
 }
 

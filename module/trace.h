@@ -7,7 +7,10 @@
  * and by name, and the thread it happens in (tid, in the initial PID
  * namespace, as sched events give it). Times are nanoseconds. A disabled
  * event is a static branch that is not taken: its arguments are not even
- * computed, so the uncontended LOCK and UNLOCK pay for nothing.
+ * computed. The two events of every hold, mutex acquired and released,
+ * share one static key with the hold_time parameter (stats.c: their
+ * registration turns it on), so an uncontended LOCK and UNLOCK test one
+ * key each and pay for nothing else.
  *
  * Mutexes: contended (a LOCK is about to sleep: the owner and the
  * waiter's priority), acquired (after how long a sleep: 0 when it was
@@ -88,9 +91,10 @@ DECLARE_EVENT_CLASS(rtsync_wait_end,
  * A mutex was taken (ret 0 or -EOWNERDEAD) after sleeping wait_ns (0: it
  * was free).
  */
-DEFINE_EVENT(rtsync_wait_end, rtsync_mutex_acquired,
-	     TP_PROTO(struct rtsync_object *obj, u64 wait_ns, int ret),
-	     TP_ARGS(obj, wait_ns, ret));
+DEFINE_EVENT_FN(rtsync_wait_end, rtsync_mutex_acquired,
+		TP_PROTO(struct rtsync_object *obj, u64 wait_ns, int ret),
+		TP_ARGS(obj, wait_ns, ret),
+		rtsync_hold_trace_reg, rtsync_hold_trace_unreg);
 
 /* A timed LOCK gave up (ret -ETIMEDOUT) after sleeping wait_ns. */
 DEFINE_EVENT(rtsync_wait_end, rtsync_mutex_timeout,
@@ -126,19 +130,20 @@ TRACE_EVENT(rtsync_mutex_contended,
 		      __entry->prio));
 
 /* The owner let go (UNLOCK, or its death); hold_ns 0: not measured. */
-TRACE_EVENT(rtsync_mutex_released,
-	    TP_PROTO(struct rtsync_object *obj, u64 hold_ns),
-	    TP_ARGS(obj, hold_ns),
-	    TP_STRUCT__entry(__field(const void *, obj)
-			     __string(name, rtsync_object_name(obj))
-			     __field(pid_t, tid)
-			     __field(u64, hold_ns)),
-	    TP_fast_assign(__entry->obj = obj;
-			   rtsync_assign_name(obj);
-			   __entry->tid = current->pid;
-			   __entry->hold_ns = hold_ns;),
-	    TP_printk("obj=%p name=%s tid=%d hold_ns=%llu", __entry->obj,
-		      __get_str(name), __entry->tid, __entry->hold_ns));
+TRACE_EVENT_FN(rtsync_mutex_released,
+	       TP_PROTO(struct rtsync_object *obj, u64 hold_ns),
+	       TP_ARGS(obj, hold_ns),
+	       TP_STRUCT__entry(__field(const void *, obj)
+				__string(name, rtsync_object_name(obj))
+				__field(pid_t, tid)
+				__field(u64, hold_ns)),
+	       TP_fast_assign(__entry->obj = obj;
+			      rtsync_assign_name(obj);
+			      __entry->tid = current->pid;
+			      __entry->hold_ns = hold_ns;),
+	       TP_printk("obj=%p name=%s tid=%d hold_ns=%llu", __entry->obj,
+			 __get_str(name), __entry->tid, __entry->hold_ns),
+	       rtsync_hold_trace_reg, rtsync_hold_trace_unreg);
 
 /* The owner (tid) died or exec'd holding the mutex. */
 TRACE_EVENT(rtsync_mutex_owner_died,
