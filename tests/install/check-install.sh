@@ -14,6 +14,8 @@
 #    (root and dkms needed, otherwise skipped), leaving no trace.
 # Environment: KDIR as for the top-level Makefile.
 set -uo pipefail
+# With pipefail, `cmd | grep -q` fails when grep's early exit kills cmd
+# with SIGPIPE: pipelines here read all of cmd's output (grep >/dev/null).
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 
@@ -101,6 +103,10 @@ rtsync_mutex_unlock rtsync_sem_info rtsync_sem_open rtsync_sem_post
 rtsync_sem_timedwait rtsync_sem_trywait rtsync_sem_wait rtsync_setperm
 rtsync_stats rtsync_stats_reset rtsync_unlink rtsync_version"
 
+# The release (userspace/lib/version.mk, as dkms.conf reads it): the
+# shared library's file name carries it.
+RELEASE=$(bash -c ". '$TOP/dkms.conf' && echo \"\$PACKAGE_VERSION\"")
+
 expected_files() {
 	local name
 
@@ -114,7 +120,7 @@ expected_files() {
 	usr/lib/librtsync.a
 	usr/lib/librtsync.so
 	usr/lib/librtsync.so.1
-	usr/lib/librtsync.so.1.0.0
+	usr/lib/librtsync.so.$RELEASE
 	usr/lib/pkgconfig/rtsync.pc
 	usr/share/doc/rtsync/modules-load.d/rtsync.conf
 	usr/share/man/man1/rtsyncctl.1
@@ -134,12 +140,12 @@ ok $? "the staged files are exactly the expected ones (no depmod output either)"
 	as_comments <<<"$difference"
 
 [ "$(readlink "$STAGE/usr/lib/librtsync.so")" = librtsync.so.1 ] &&
-	[ "$(readlink "$STAGE/usr/lib/librtsync.so.1")" = librtsync.so.1.0.0 ] &&
-	objdump -p "$STAGE/usr/lib/librtsync.so.1.0.0" | grep -q 'SONAME *librtsync.so.1$'
-ok $? "librtsync.so -> librtsync.so.1 -> librtsync.so.1.0.0, soname librtsync.so.1"
+	[ "$(readlink "$STAGE/usr/lib/librtsync.so.1")" = "librtsync.so.$RELEASE" ] &&
+	objdump -p "$STAGE/usr/lib/librtsync.so.$RELEASE" | grep 'SONAME *librtsync.so.1$' >/dev/null
+ok $? "librtsync.so -> librtsync.so.1 -> librtsync.so.$RELEASE, soname librtsync.so.1"
 
 [ -x "$STAGE/usr/bin/rtsyncctl" ] &&
-	"$STAGE/usr/bin/rtsyncctl" --help | grep -q '^  list \[--json\]'
+	"$STAGE/usr/bin/rtsyncctl" --help | grep '^  list \[--json\]' >/dev/null
 ok $? "the staged rtsyncctl runs and has list"
 
 grep -sqx 'KERNEL=="rtsync", SUBSYSTEM=="misc", MODE="0666"' \
@@ -189,7 +195,7 @@ check "a program compiles and links with pkg-config's flags (shared)" \
 	cc -Wall -Wextra -Werror $cflags -o "$STAGE/program" "$STAGE/program.c" $libs
 LD_LIBRARY_PATH=$STAGE$PREFIX/lib "$STAGE/program" >>"$LOG" 2>&1 &&
 	LD_LIBRARY_PATH=$STAGE$PREFIX/lib ldd "$STAGE/program" |
-	grep -q "librtsync.so.1 => $STAGE$PREFIX/lib/librtsync.so.1"
+	grep "librtsync.so.1 => $STAGE$PREFIX/lib/librtsync.so.1" >/dev/null
 ok $? "it runs against the staged librtsync.so.1"
 static_libs=$(pkg-config --static --libs rtsync 2>>"$LOG")
 # shellcheck disable=SC2086
@@ -271,14 +277,14 @@ else
 	check "dkms build rtsync/$version -k $krel" \
 		dkms build "rtsync/$version" -k "$krel"
 	built=/var/lib/dkms/rtsync/$version/$krel/$(uname -m)/module/rtsync.ko
-	dkms status "rtsync/$version" -k "$krel" 2>>"$LOG" | grep -q ': built$' &&
+	dkms status "rtsync/$version" -k "$krel" 2>>"$LOG" | grep ': built$' >/dev/null &&
 		[ "$(modinfo -F vermagic "$built" 2>/dev/null | cut -d' ' -f1)" = "$krel" ]
 	ok $? "dkms reports it built, and the module's vermagic is $krel"
 	check "dkms remove rtsync/$version --all" \
 		dkms remove "rtsync/$version" --all && DKMS_REGISTERED=""
 	[ -z "$(dkms status rtsync 2>/dev/null)" ] &&
 		[ ! -e "/var/lib/dkms/rtsync/$version" ] &&
-		! find "/lib/modules/$krel" -name 'rtsync.ko*' | grep -q .
+		! find "/lib/modules/$krel" -name 'rtsync.ko*' | grep . >/dev/null
 	ok $? "nothing of rtsync is left in dkms or /lib/modules/$krel"
 fi
 

@@ -33,7 +33,7 @@ check() {
 }
 
 wheel_has() {
-	"$python" -m zipfile -l "$work"/wheel/rtsync-*.whl | grep -q "rtsync/$1"
+	"$python" -m zipfile -l "$work"/wheel/rtsync-*.whl | grep "rtsync/$1" >/dev/null
 }
 
 echo "1..6"
