@@ -12,6 +12,7 @@
 
 #include "rtsyncctl.h"
 #include "tap.h"
+#include "tools_test.h"
 
 #define HEADER "type  mode uid gid cuid cgid tid pid flags value max waiters name\n"
 
@@ -19,13 +20,9 @@
 static int parse(const char *text, struct proc_list *list,
 		 unsigned int *bad_line)
 {
-	FILE *in = fmemopen((void *)text, strlen(text), "r");
+	FILE *in = text_in(text);
 	int err;
 
-	if (!in) {
-		printf("Bail out! fmemopen: %s\n", strerror(errno));
-		exit(1);
-	}
 	*bad_line = 0;
 	err = proc_parse(in, list, bad_line);
 	fclose(in);
@@ -35,31 +32,13 @@ static int parse(const char *text, struct proc_list *list,
 /* render - what list_write_table (json 0) or list_write_json prints */
 static char *render(const struct proc_list *list, int json)
 {
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *out = open_memstream(&buf, &size);
+	struct capture c;
 
-	if (!out) {
-		printf("Bail out! open_memstream: %s\n", strerror(errno));
-		exit(1);
-	}
 	if (json)
-		list_write_json(out, list);
+		list_write_json(capture_begin(&c), list);
 	else
-		list_write_table(out, list);
-	fclose(out);
-	return buf;
-}
-
-/* same_text - compare, and show both texts when they differ */
-static int same_text(const char *got, const char *want, const char *what)
-{
-	int same = !strcmp(got, want);
-
-	ok(same, "%s", what);
-	if (!same)
-		diag("got:\n%s\n# want:\n%s", got, want);
-	return same;
+		list_write_table(capture_begin(&c), list);
+	return capture_end(&c);
 }
 
 static void check_empty(void)

@@ -15,6 +15,7 @@
 
 #include "rtsyncctl.h"
 #include "tap.h"
+#include "tools_test.h"
 
 #define HEADER "type  acquisitions contended wait_ns wait_max_ns hold_max_ns posts timeouts deadlocks owner_deaths max_sleepers name\n"
 
@@ -22,53 +23,13 @@
 static int parse(const char *text, struct proc_stats_list *list,
 		 unsigned int *bad_line)
 {
-	FILE *in = fmemopen((void *)text, strlen(text), "r");
+	FILE *in = text_in(text);
 	int err;
 
-	if (!in) {
-		printf("Bail out! fmemopen: %s\n", strerror(errno));
-		exit(1);
-	}
 	*bad_line = 0;
 	err = proc_stats_parse(in, list, bad_line);
 	fclose(in);
 	return err;
-}
-
-/* The output of one of the writers, as a string to free. */
-struct capture {
-	char *text;
-	size_t size;
-	FILE *out;
-};
-
-static FILE *capture_begin(struct capture *c)
-{
-	c->text = NULL;
-	c->size = 0;
-	c->out = open_memstream(&c->text, &c->size);
-	if (!c->out) {
-		printf("Bail out! open_memstream: %s\n", strerror(errno));
-		exit(1);
-	}
-	return c->out;
-}
-
-static char *capture_end(struct capture *c)
-{
-	fclose(c->out);
-	return c->text;
-}
-
-/* same_text - compare, and show both texts when they differ */
-static int same_text(const char *got, const char *want, const char *what)
-{
-	int same = !strcmp(got, want);
-
-	ok(same, "%s", what);
-	if (!same)
-		diag("got:\n%s\n# want:\n%s", got, want);
-	return same;
 }
 
 /* ---- the parser ---- */
