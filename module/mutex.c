@@ -81,7 +81,7 @@ static noinline void rtsync_mutex_released(struct rtsync_mutex *m)
 {
 	u64 held = 0;
 
-	if (static_key_enabled(&rtsync_hold_time_key))
+	if (READ_ONCE(rtsync_hold_time))
 		held = rtsync_hold_end(m);
 	trace_rtsync_mutex_released(&m->obj, held);
 }
@@ -108,7 +108,7 @@ static __always_inline void rtsync_mutex_release(struct rtsync_mutex *m)
 static noinline void rtsync_mutex_taken(struct rtsync_mutex *m, u64 wait_ns,
 					int ret)
 {
-	if (static_key_enabled(&rtsync_hold_time_key))
+	if (READ_ONCE(rtsync_hold_time))
 		rtsync_hold_begin(m);
 	trace_rtsync_mutex_acquired(&m->obj, wait_ns, ret);
 }

@@ -520,7 +520,7 @@ void rtsync_wake_run(struct rtsync_wake *batch);
 void rtsync_waitq_sleep(struct rtsync_waitq *q, struct rtsync_waiter *w);
 
 /* stats.c */
-DECLARE_STATIC_KEY_FALSE(rtsync_hold_time_key);
+extern bool rtsync_hold_time;
 DECLARE_STATIC_KEY_FALSE(rtsync_hold_work_key);
 int rtsync_hold_trace_reg(void);
 void rtsync_hold_trace_unreg(void);

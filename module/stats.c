@@ -34,7 +34,8 @@
 #include <linux/uaccess.h>
 #include "rtsync.h"
 
-DEFINE_STATIC_KEY_FALSE(rtsync_hold_time_key);
+/* The hold_time parameter; read out of line only (rtsync_hold_work_key). */
+bool rtsync_hold_time;
 
 /*
  * On while anything wants to see every hold of a mutex: the hold_time
@@ -57,7 +58,11 @@ void rtsync_hold_trace_unreg(void)
 	static_branch_dec(&rtsync_hold_work_key);
 }
 
-/* Parameter writes are serialised by the module's parameter lock. */
+/*
+ * Parameter writes are serialised by the module's parameter lock. The
+ * flag is set before the key lets LOCK look at it, and the key is
+ * dropped before the flag is cleared.
+ */
 static int rtsync_hold_time_set(const char *val, const struct kernel_param *kp)
 {
 	bool on;
@@ -66,29 +71,23 @@ static int rtsync_hold_time_set(const char *val, const struct kernel_param *kp)
 	ret = kstrtobool(val, &on);
 	if (ret)
 		return ret;
-	if (on == static_key_enabled(&rtsync_hold_time_key))
+	if (on == READ_ONCE(rtsync_hold_time))
 		return 0;
 	if (on) {
-		static_branch_enable(&rtsync_hold_time_key);
+		WRITE_ONCE(rtsync_hold_time, true);
 		static_branch_inc(&rtsync_hold_work_key);
 	} else {
 		static_branch_dec(&rtsync_hold_work_key);
-		static_branch_disable(&rtsync_hold_time_key);
+		WRITE_ONCE(rtsync_hold_time, false);
 	}
 	return 0;
 }
 
-static int rtsync_hold_time_get(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%c\n",
-			  static_key_enabled(&rtsync_hold_time_key) ? 'Y' : 'N');
-}
-
 static const struct kernel_param_ops rtsync_hold_time_ops = {
 	.set	= rtsync_hold_time_set,
-	.get	= rtsync_hold_time_get,
+	.get	= param_get_bool,
 };
-module_param_cb(hold_time, &rtsync_hold_time_ops, NULL, 0644);
+module_param_cb(hold_time, &rtsync_hold_time_ops, &rtsync_hold_time, 0644);
 MODULE_PARM_DESC(hold_time,
 		 "Measure how long mutexes are held (two clock reads per hold; default N)");
 
@@ -212,7 +211,7 @@ void rtsync_object_stats(struct rtsync_object *obj, struct rtsync_stats *out)
 		out->timeouts = atomic_read(&c->timeouts);
 		out->deadlocks = atomic_read(&c->deadlocks);
 	}
-	if (static_key_enabled(&rtsync_hold_time_key))
+	if (READ_ONCE(rtsync_hold_time))
 		out->flags |= RTSYNC_STATS_HOLD_TIME;
 	obj->type->stats(obj, out);
 }

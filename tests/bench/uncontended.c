@@ -71,9 +71,7 @@ static long errors;
 /* Turn hold times on or off (outside the timed loops: it patches code). */
 static void set_hold_time(int on)
 {
-	FILE *f = fopen(HOLD_TIME, "w");
-
-	if (!f || fputs(on ? "Y\n" : "N\n", f) < 0 || fclose(f))
+	if (write_long(HOLD_TIME, on))
 		bail("writing %s", HOLD_TIME);
 }
 

@@ -46,14 +46,10 @@ static int all_zero(const struct rtsync_stats *st)
 	       !st->max_sleepers && !st->pad;
 }
 
+/* hold_time on or off (the parameter is a bool: 1 or 0); 0 or an errno */
 static int set_hold_time(int on)
 {
-	FILE *f = fopen(HOLD_TIME, "w");
-
-	if (!f)
-		return -1;
-	fputs(on ? "Y\n" : "N\n", f);
-	return fclose(f);
+	return write_number(HOLD_TIME, on);
 }
 
 /* A process that holds a mutex until it has seen @waiters sleeping on it. */
